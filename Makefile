@@ -1,0 +1,61 @@
+# The two commands: `make run` and `make test`. Everything else here is what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+VENDOR := static/vendor
+
+.PHONY: run test setup assets db demo outbox lint format bench clean
+
+run: setup db demo  ## serve the platform on SQLite with demo data at http://$(HOST):$(PORT)
+	@$(FLASK) demo-accounts --url http://$(HOST):$(PORT)
+	$(FLASK) run --host $(HOST) --port $(PORT) --no-reload
+
+test: setup  ## lint, then run every test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed assets
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+assets: $(VENDOR)/.installed
+
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bootstrap $(VENDOR)/socket.io $(VENDOR)/chart.js
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.rtl.min.css $(VENDOR)/bootstrap/
+	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
+	cp node_modules/socket.io-client/dist/socket.io.min.js $(VENDOR)/socket.io/
+	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.js/
+	touch $@
+
+db: setup  ## create or upgrade the SQLite database under instance/
+	$(FLASK) db upgrade
+
+demo: db  ## load the demo data set (idempotent)
+	$(FLASK) demo-data
+
+outbox: setup  ## print the e-mails waiting in the outbox (no SMTP server configured)
+	$(FLASK) outbox
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: setup db demo  ## requests per second and latency of the main pages under gunicorn
+	$(BIN)/python bench/pages.py
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) instance

@@ -1,0 +1,99 @@
+"""The learning platform: application factory."""
+
+from pathlib import Path
+
+from flask import Flask, has_request_context, request
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from learnplatform import config as settings
+from learnplatform.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+
+TRANSLATIONS = settings.PROJECT_ROOT / "learnplatform" / "translations"
+
+
+def available_locales() -> list[str]:
+    """English plus every language whose compiled catalogue is present."""
+    compiled = sorted(path.parent.parent.name for path in TRANSLATIONS.glob("*/LC_MESSAGES/*.mo"))
+    return ["en", *compiled]
+
+
+def select_locale() -> str:
+    """The logged-in person's preferred language, else the browser's, else English."""
+    if not has_request_context():
+        return "en"  # the command line
+    locales = available_locales()
+    if current_user and current_user.is_authenticated and current_user.language in locales:
+        return current_user.language
+    return request.accept_languages.best_match(locales) or "en"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create the platform; ``config`` overrides what the environment says (tests use it)."""
+    root = settings.PROJECT_ROOT
+    app = Flask(
+        __name__,
+        instance_path=str(root / "instance"),
+        template_folder=str(root / "templates"),
+        static_folder=str(root / "static"),
+    )
+    app.config.update(settings.from_environment(Path(app.instance_path)))
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from learnplatform import audit, cli, errors, security, templating
+
+    audit.configure_security_log()
+    errors.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from learnplatform.accounts.services import load_session_user
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_session_user)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(TRANSLATIONS),
+    )
+    limiter.init_app(app)
+    origin = app.config["PUBLIC_ORIGIN"]
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        # Without PUBLIC_ORIGIN only the origin the page was served from may connect.
+        cors_allowed_origins=[origin] if origin else None,
+        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE", app.config["REDIS_URL"]),
+        max_http_buffer_size=64 * 1024,
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    import courses
+    import irooms
+    from learnplatform import views
+    from learnplatform.accounts import bp as accounts_bp
+    from learnplatform.admin import bp as admin_bp
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(courses.bp, url_prefix="/courses")
+    app.register_blueprint(irooms.bp, url_prefix="/irooms")

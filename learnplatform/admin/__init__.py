@@ -1,0 +1,7 @@
+"""Administration: accounts, roles and the audit log."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)
+
+from learnplatform.admin import views  # noqa: E402,F401  (registers the routes)

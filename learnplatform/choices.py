@@ -1,0 +1,88 @@
+"""The fixed lists a profile is made of: agency types, genders, languages and countries."""
+
+from functools import cache
+
+from babel import Locale
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+AGENCY_TYPES = {
+    "police": _l("Police and law enforcement"),
+    "prosecution": _l("Prosecution service"),
+    "judiciary": _l("Judiciary"),
+    "defence": _l("Defence lawyers"),
+    "prisons": _l("Prisons and probation"),
+    "financial_intelligence": _l("Financial intelligence unit"),
+    "customs_borders": _l("Customs and border management"),
+    "ministry": _l("Ministry or government department"),
+    "civil_society": _l("Civil society"),
+    "academia": _l("Academia and research"),
+    "international_organisation": _l("International or regional organisation"),
+    "other": _l("Other"),
+}
+
+GENDERS = {
+    "woman": _l("Woman"),
+    "man": _l("Man"),
+    "other": _l("Another gender"),
+    "undisclosed": _l("Prefer not to say"),
+}
+
+#: The interface languages: the six official languages of the United Nations and Portuguese.
+LANGUAGES = {
+    "en": "English",
+    "fr": "Français",
+    "es": "Español",
+    "ru": "Русский",
+    "ar": "العربية",
+    "zh": "中文",
+    "pt": "Português",
+}
+
+ROLES = {
+    "practitioner": _l("Practitioner"),
+    "trainer": _l("Trainer"),
+    "administrator": _l("Administrator"),
+}
+
+# Codes Babel lists among territories that are not countries or territories a person lives in.
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"}
+
+
+@cache
+def _country_names(locale_code: str) -> tuple[tuple[str, str], ...]:
+    territories = Locale.parse(locale_code).territories
+    pairs = [
+        (code, name)
+        for code, name in territories.items()
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    ]
+    return tuple(sorted(pairs, key=lambda pair: pair[1].casefold()))
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """ISO 3166 alpha-2 codes with their names in the interface language, sorted by name."""
+    return list(_country_names(str(get_locale() or "en")))
+
+
+def country_name(code: str | None) -> str:
+    """The name of a country in the interface language; the code itself when unknown."""
+    if not code:
+        return ""
+    return dict(_country_names(str(get_locale() or "en"))).get(code, code)
+
+
+#: The themes modules, webinar series and iRooms are filed under.
+THEMES = {
+    "criminal_justice": _l("Criminal justice responses to terrorism"),
+    "financing": _l("Countering the financing of terrorism"),
+    "cbrn": _l("Chemical, biological, radiological and nuclear terrorism"),
+    "foreign_fighters": _l("Foreign terrorist fighters"),
+    "electronic_evidence": _l("Electronic evidence"),
+    "victims": _l("Victims of terrorism"),
+    "children": _l("Children and terrorism"),
+    "gender": _l("Gender dimensions"),
+    "prisons": _l("Prisons and rehabilitation"),
+    "cooperation": _l("International cooperation in criminal matters"),
+    "prevention": _l("Preventing violent extremism"),
+}

@@ -1,0 +1,92 @@
+"""Configuration read from environment variables, with defaults that are safe on a laptop."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not describe a platform that can safely start."""
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def from_environment(instance_path: Path) -> dict:
+    """Build the configuration mapping from the process environment.
+
+    ``LEARNPLATFORM_ENV=production`` turns missing secrets into errors instead of defaults.
+    """
+    production = os.environ.get("LEARNPLATFORM_ENV", "development") == "production"
+    secret_key = os.environ.get("SECRET_KEY")
+    if not secret_key:
+        if production:
+            raise ConfigurationError("SECRET_KEY must be set when LEARNPLATFORM_ENV=production.")
+        # A development key that lives only as long as the process: nothing signed with it survives
+        # a restart, which is the safe failure for a laptop.
+        secret_key = secrets.token_hex(32)
+    database_url = (
+        os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'learnplatform.db'}"
+    )
+    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+        # psycopg 3 is the driver the platform ships with.
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    secure_cookies = _flag("SECURE_COOKIES", default=production)
+    redis_url = os.environ.get("REDIS_URL") or None
+    return {
+        "PRODUCTION": production,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "PUBLIC_ORIGIN": os.environ.get("PUBLIC_ORIGIN", "").rstrip("/") or None,
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # Cookies: never readable by scripts, not sent on cross-site posts, Secure behind TLS.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "SESSION_COOKIE_NAME": "__Host-session" if secure_cookies else "session",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("SESSION_ABSOLUTE_HOURS", 12)),
+        "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 120),
+        "SESSION_ABSOLUTE_HOURS": _int("SESSION_ABSOLUTE_HOURS", 12),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "PREFERRED_URL_SCHEME": "https" if secure_cookies else "http",
+        # Request size: uploads get their own limits in their views; forms stay small.
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
+        "MAX_FORM_MEMORY_SIZE": _int("MAX_FORM_MEMORY_SIZE", 500_000),
+        "MAX_FORM_PARTS": _int("MAX_FORM_PARTS", 1000),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session that holds it
+        "PASSWORD_MIN_LENGTH": 12,
+        "PASSWORD_MAX_LENGTH": 256,
+        "TOKEN_HOURS": {"reset_password": 1, "confirm_email": 48},
+        # Throttling: failed logins per account and per address, over a sliding window; the
+        # account is never locked for good.
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "learnplatform"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
+        "MAIL_LIMIT_PER_ADDRESS": os.environ.get("MAIL_LIMIT_PER_ADDRESS", "10 per hour"),
+        # E-mail: SMTP when MAIL_SERVER is set, otherwise the outbox table (`flask outbox`).
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": _int("MAIL_PORT", 587),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", default=True),
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Learning Platform <no-reply@localhost>"),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+    }

@@ -1,0 +1,56 @@
+"""E-mail: sent through SMTP when a server is configured, otherwise kept in the outbox table."""
+
+import smtplib
+from datetime import datetime
+from email.message import EmailMessage
+
+from flask import current_app, render_template
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from learnplatform.audit import utcnow
+from learnplatform.extensions import db
+
+
+class OutboxMessage(db.Model):
+    """An e-mail the platform wrote; ``flask outbox`` prints those not sent through SMTP."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: UTC time the message was written
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    #: the single recipient address
+    recipient: Mapped[str] = mapped_column(String(320), index=True)
+    #: subject line, plain text
+    subject: Mapped[str] = mapped_column(String(200))
+    #: body, plain text
+    body: Mapped[str] = mapped_column(Text)
+    #: UTC time the SMTP server accepted it; ``None`` while it waits in the outbox
+    sent_at: Mapped[datetime | None]
+
+
+def send_mail(recipient: str, subject: str, template: str, **context) -> OutboxMessage:
+    """Render ``templates/email/<template>.txt`` and send it, or keep it in the outbox.
+
+    E-mails are plain text, so whatever a user typed (a name, a room title) reaches the
+    recipient as text and never as markup.
+    """
+    body = render_template(f"email/{template}.txt", **context)
+    message = OutboxMessage(recipient=recipient, subject=subject, body=body)
+    db.session.add(message)
+    config = current_app.config
+    if config["MAIL_SERVER"]:
+        email = EmailMessage()
+        email["From"] = config["MAIL_SENDER"]
+        email["To"] = recipient
+        email["Subject"] = subject
+        email.set_content(body)
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
+            if config["MAIL_USE_TLS"]:
+                smtp.starttls()
+            if config["MAIL_USERNAME"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+            smtp.send_message(email)
+        message.sent_at = utcnow()
+    return message

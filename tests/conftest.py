@@ -1,0 +1,156 @@
+"""Fixtures shared by every test: a migrated database, the app, clients and factories.
+
+The database is SQLite by default. With ``TEST_DATABASE_URL`` set (``.ci/run`` sets it to the
+PostgreSQL server) the same tests run on PostgreSQL, and with ``TEST_REDIS_URL`` the rate limits
+are kept in Redis.
+"""
+
+import os
+import shutil
+import uuid
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from learnplatform import create_app
+from learnplatform.accounts.models import User
+from learnplatform.audit import utcnow
+from learnplatform.extensions import db
+from learnplatform.passwords import hash_password
+from tests.helpers import PASSWORD, Auth
+
+SERVER_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+def _base_config(database_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test secret key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_STORAGE_URI": REDIS_URL or "memory://",
+        # A fresh key space per app, so that limits never leak from one test into the next.
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "SOCKETIO_MESSAGE_QUEUE": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory):
+    """A database brought to the newest schema by the migrations, once per test run."""
+    if SERVER_DATABASE_URL:
+        url = SERVER_DATABASE_URL
+        app = create_app(_base_config(url))
+        with app.app_context():
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+            upgrade()
+            db.engine.dispose()
+        yield url
+    else:
+        path = tmp_path_factory.mktemp("db") / "template.sqlite"
+        app = create_app(_base_config(f"sqlite:///{path}"))
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield path
+
+
+@pytest.fixture
+def app(migrated_database, tmp_path):
+    """The platform on a database of its own (SQLite) or emptied after the test (PostgreSQL)."""
+    if SERVER_DATABASE_URL:
+        url = SERVER_DATABASE_URL
+    else:
+        copy = tmp_path / "test.sqlite"
+        shutil.copyfile(migrated_database, copy)
+        url = f"sqlite:///{copy}"
+    app = create_app(_base_config(url))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if SERVER_DATABASE_URL:
+            tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+            with db.engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A browser-like HTTP client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """The ``flask`` command line."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def app_context(app):
+    """An application context for tests that call services or query the database."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def create_user(app):
+    """Factory: ``create_user(email=..., role=..., password=...)`` makes a confirmed account."""
+    counter = iter(range(1, 1_000_000))
+    hashes: dict[str, str] = {}
+
+    def create(
+        email: str | None = None,
+        *,
+        name: str | None = None,
+        password: str = PASSWORD,
+        role: str = "practitioner",
+        country: str = "KE",
+        active: bool = True,
+        confirmed: bool = True,
+    ) -> User:
+        number = next(counter)
+        if password not in hashes:
+            hashes[password] = hash_password(password)
+        with app.app_context():
+            user = User(
+                email=(email or f"person{number}@example.org").lower(),
+                name=name or f"Person {number}",
+                password_hash=hashes[password],
+                country=country,
+                organisation="Office of the Prosecutor General",
+                agency_type="prosecution",
+                role=role,
+                active=active,
+                email_confirmed_at=utcnow() if confirmed else None,
+            )
+            db.session.add(user)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+            return user
+
+    return create
+
+
+@pytest.fixture
+def auth(client):
+    """Log the test client in and out."""
+    return Auth(client)
+
+
+@pytest.fixture
+def login_as(client, auth, create_user):
+    """Create an account with ``role`` and log the test client in as it."""
+
+    def login(role: str = "practitioner", **kwargs) -> User:
+        user = create_user(role=role, **kwargs)
+        response = auth.login(user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return login

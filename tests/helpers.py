@@ -1,0 +1,59 @@
+"""Test helpers that read like what a person does: fill a form, log in, read an e-mail."""
+
+import re
+
+from sqlalchemy import select
+
+from learnplatform.extensions import db
+from learnplatform.mail import OutboxMessage
+
+PASSWORD = "correct horse battery staple"
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(client, url: str = "/login") -> str:
+    """The CSRF token the form at ``url`` carries, as a browser would read it."""
+    response = client.get(url)
+    match = CSRF_PATTERN.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token in {url}"
+    return match.group(1)
+
+
+def post_form(client, url: str, data: dict, *, form_url: str | None = None, **kwargs):
+    """Submit a form the way a browser does: load the page, then post with its CSRF token."""
+    return client.post(
+        url, data={"csrf_token": csrf_token(client, form_url or url), **data}, **kwargs
+    )
+
+
+class Auth:
+    """Logging in and out through the login form, as a person does."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD, **kwargs):
+        """Submit the login form."""
+        return post_form(self.client, "/login", {"email": email, "password": password}, **kwargs)
+
+    def logout(self):
+        """Press the logout button."""
+        return post_form(self.client, "/logout", {}, form_url="/account")
+
+
+def outbox(app, recipient: str | None = None) -> list[OutboxMessage]:
+    """The e-mails the platform wrote, oldest first."""
+    with app.app_context():
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        if recipient:
+            query = query.where(OutboxMessage.recipient == recipient)
+        messages = db.session.scalars(query).all()
+        db.session.expunge_all()
+        return messages
+
+
+def link_in(message: OutboxMessage) -> str:
+    """The path of the first platform link in an e-mail."""
+    match = re.search(r"https?://[^/\s]+(/\S+)", message.body)
+    assert match, message.body
+    return match.group(1)
