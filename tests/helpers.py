@@ -11,9 +11,9 @@ PASSWORD = "correct horse battery staple"
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def csrf_token(client, url: str = "/login") -> str:
+def csrf_token(client, url: str = "/login", **kwargs) -> str:
     """The CSRF token the form at ``url`` carries, as a browser would read it."""
-    response = client.get(url)
+    response = client.get(url, **kwargs)
     match = CSRF_PATTERN.search(response.get_data(as_text=True))
     assert match, f"no CSRF token in {url}"
     return match.group(1)
@@ -21,9 +21,9 @@ def csrf_token(client, url: str = "/login") -> str:
 
 def post_form(client, url: str, data: dict, *, form_url: str | None = None, **kwargs):
     """Submit a form the way a browser does: load the page, then post with its CSRF token."""
-    return client.post(
-        url, data={"csrf_token": csrf_token(client, form_url or url), **data}, **kwargs
-    )
+    base = {"base_url": kwargs["base_url"]} if "base_url" in kwargs else {}
+    token = csrf_token(client, form_url or url, **base)
+    return client.post(url, data={"csrf_token": token, **data}, **kwargs)
 
 
 class Auth:
