@@ -45,14 +45,13 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    _init_extensions(app)
-    _register_blueprints(app)
-
     from learnplatform import audit, cli, errors, security, templating
 
+    security.init_app(app)  # first, so that oversized forms are refused before CSRF reads them
+    _init_extensions(app)
+    _register_blueprints(app)
     audit.configure_security_log()
     errors.init_app(app)
-    security.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
     return app

@@ -1,6 +1,6 @@
 """Response headers that every page carries: what the browser may load and how it may cache."""
 
-from flask import Flask, request
+from flask import Flask, abort, current_app, request
 
 # Scripts, styles, fonts, images and connections from the platform itself only; no inline script,
 # no plugins, no framing, no <base> rewriting.
@@ -38,6 +38,19 @@ def add_security_headers(response):
     return response
 
 
+def refuse_oversized_forms() -> None:
+    """Refuse a url-encoded form larger than a form can be (413) before anything parses it.
+
+    Werkzeug limits each part of a multipart form itself, but reads a url-encoded body whole.
+    """
+    if (
+        request.mimetype == "application/x-www-form-urlencoded"
+        and (request.content_length or 0) > current_app.config["MAX_FORM_MEMORY_SIZE"]
+    ):
+        abort(413)
+
+
 def init_app(app: Flask) -> None:
-    """Register the headers on every response of ``app``."""
+    """Check request sizes before every view and set the headers on every response of ``app``."""
+    app.before_request(refuse_oversized_forms)
     app.after_request(add_security_headers)

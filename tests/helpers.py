@@ -57,3 +57,34 @@ def link_in(message: OutboxMessage) -> str:
     match = re.search(r"https?://[^/\s]+(/\S+)", message.body)
     assert match, message.body
     return match.group(1)
+
+
+class QueryCounter:
+    """Counts the SQL statements the app sends while it is active."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.count = 0
+
+    def _count(self, *args):
+        self.count += 1
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+def count_queries(app, client, path: str) -> int:
+    """How many SQL statements serving ``path`` takes."""
+    with app.app_context():
+        engine = db.engine
+    with QueryCounter(engine) as counter:
+        assert client.get(path).status_code == 200
+    return counter.count

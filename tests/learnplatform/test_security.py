@@ -14,7 +14,7 @@ from learnplatform import passwords
 from learnplatform.accounts.models import AccountToken, LoginSession
 from learnplatform.audit import utcnow
 from learnplatform.extensions import db
-from tests.helpers import CSRF_PATTERN, PASSWORD, csrf_token, link_in, outbox, post_form
+from tests.helpers import CSRF_PATTERN, PASSWORD, link_in, outbox, post_form
 
 
 def without_tokens(html: str) -> str:

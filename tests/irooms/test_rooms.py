@@ -1,0 +1,81 @@
+"""My iRooms, and the Socket.IO door into the rooms."""
+
+import pytest
+
+from irooms.models import Membership, Room
+from learnplatform.extensions import db, socketio
+from tests.helpers import PASSWORD, count_queries, post_form
+
+
+def add_room(app, name, members):
+    with app.app_context():
+        room = Room(
+            name=name,
+            description=f"{name}: a private room.",
+            language="fr",
+            theme="cooperation",
+            region_focus="Sahel",
+        )
+        room.memberships = [Membership(user_id=user.id, role=role) for user, role in members]
+        db.session.add(room)
+        db.session.commit()
+        return room.id
+
+
+def test_my_irooms_lists_only_my_rooms_with_my_role(app, client, login_as, create_user):
+    me = login_as()
+    host = create_user(role="trainer")
+    add_room(
+        app,
+        "Sahel prosecutors: special investigative techniques",
+        [(me, "participant"), (host, "host")],
+    )
+    add_room(app, "Central Asia: countering the financing of terrorism", [(host, "host")])
+    page = client.get("/irooms/").get_data(as_text=True)
+    assert "Sahel prosecutors: special investigative techniques" in page
+    assert "Participant" in page
+    assert "2 members" in page
+    assert "Central Asia" not in page
+
+
+def test_my_irooms_keeps_its_query_count(app, client, login_as, create_user):
+    me = login_as()
+    add_room(app, "Room 0", [(me, "participant")])
+    few = count_queries(app, client, "/irooms/")
+    others = [create_user() for _ in range(3)]
+    for number in range(1, 8):
+        add_room(
+            app, f"Room {number}", [(me, "expert"), *[(other, "participant") for other in others]]
+        )
+    assert count_queries(app, client, "/irooms/") == few
+
+
+def test_room_names_are_shown_as_text(app, client, login_as):
+    me = login_as()
+    add_room(app, '<img src=x onerror="alert(1)">Room', [(me, "participant")])
+    page = client.get("/irooms/").get_data(as_text=True)
+    assert "<img src=x" not in page
+    assert "&lt;img src=x" in page
+
+
+def test_socketio_refuses_a_connection_without_login(app):
+    visitor = socketio.test_client(app, flask_test_client=app.test_client())
+    assert not visitor.is_connected()
+
+
+def test_socketio_accepts_a_logged_in_member(app, create_user):
+    user = create_user()
+    browser = app.test_client()
+    post_form(browser, "/login", {"email": user.email, "password": PASSWORD})
+    connection = socketio.test_client(app, flask_test_client=browser)
+    assert connection.is_connected()
+    connection.disconnect()
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null"])
+def test_socketio_refuses_another_origin(app, create_user, origin):
+    user = create_user()
+    browser = app.test_client()
+    post_form(browser, "/login", {"email": user.email, "password": PASSWORD})
+    connection = socketio.test_client(app, flask_test_client=browser, headers={"Origin": origin})
+    assert not connection.is_connected()

@@ -1,0 +1,86 @@
+"""The application as a whole: configuration, schema, pages for each role, errors."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from learnplatform import create_app
+from learnplatform.config import ConfigurationError
+from learnplatform.extensions import db
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
+    monkeypatch.setenv("LEARNPLATFORM_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_production_secures_cookies(monkeypatch, tmp_path):
+    monkeypatch.setenv("LEARNPLATFORM_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a production secret")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://platform@db.internal/platform")
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+
+
+def test_the_migrations_build_exactly_the_models(app):
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
+
+
+def test_health_check(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_visitors_see_what_the_platform_is_and_are_asked_to_log_in(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "Counter-Terrorism Learning Platform" in page
+    assert 'href="/login"' in page
+    for path in ("/courses/", "/courses/webinars", "/irooms/", "/account", "/admin/users"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response.headers["Location"].startswith("/login?next="), path
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_admin"),
+    [("practitioner", False), ("trainer", False), ("administrator", True)],
+)
+def test_navigation_fits_the_role(client, login_as, role, sees_admin):
+    login_as(role)
+    page = client.get("/").get_data(as_text=True)
+    assert "E-learning modules" in page
+    assert "My iRooms" in page
+    assert ('href="/admin/users"' in page) is sees_admin
+
+
+def test_empty_states_say_what_will_be_there(client, login_as):
+    login_as()
+    assert "No module has been published yet" in client.get("/courses/").get_data(as_text=True)
+    assert "No webinar series yet" in client.get("/courses/webinars").get_data(as_text=True)
+    assert "You are not a member of any iRoom yet" in client.get("/irooms/").get_data(as_text=True)
+
+
+def test_unknown_pages_get_a_plain_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_large_form_fields_are_refused(client):
+    response = client.post("/login", data={"email": "x" * 2_000_000, "password": "y"})
+    assert response.status_code == 413
+
+
+def test_front_end_assets_are_served_from_the_platform(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "/static/vendor/bootstrap/bootstrap.min.css" in page
+    assert "http://" not in page.replace("http://localhost", "")
+    assert "https://" not in page
+    with client.get("/static/vendor/bootstrap/bootstrap.bundle.min.js") as script:
+        assert script.status_code == 200
