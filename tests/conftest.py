@@ -7,7 +7,6 @@ are kept in Redis.
 
 import os
 import shutil
-import uuid
 
 import pytest
 from flask_migrate import upgrade
@@ -16,7 +15,7 @@ from sqlalchemy import text
 from learnplatform import create_app
 from learnplatform.accounts.models import User
 from learnplatform.audit import utcnow
-from learnplatform.extensions import db
+from learnplatform.extensions import db, limiter
 from learnplatform.passwords import hash_password
 from tests.helpers import PASSWORD, Auth
 
@@ -30,8 +29,6 @@ def _base_config(database_url: str) -> dict:
         "SECRET_KEY": "test secret key",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_STORAGE_URI": REDIS_URL or "memory://",
-        # A fresh key space per app, so that limits never leak from one test into the next.
-        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         "SOCKETIO_MESSAGE_QUEUE": None,
     }
 
@@ -68,6 +65,8 @@ def app(migrated_database, tmp_path):
         shutil.copyfile(migrated_database, copy)
         url = f"sqlite:///{copy}"
     app = create_app(_base_config(url))
+    with app.app_context():
+        limiter.reset()  # limits never carry over from one test into the next
     yield app
     with app.app_context():
         db.session.remove()
