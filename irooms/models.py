@@ -59,3 +59,20 @@ class Membership(db.Model):
 
     room: Mapped[Room] = relationship(back_populates="memberships")
     user = relationship("User")
+
+
+class SocketConnection(db.Model):
+    """An open Socket.IO connection, so that ending a login session can close it in any process."""
+
+    __tablename__ = "socket_connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Socket.IO session id
+    sid: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: the browser login the connection was opened from
+    login_session_id: Mapped[int] = mapped_column(
+        ForeignKey("login_sessions.id", ondelete="CASCADE"), index=True
+    )
+    #: UTC time of connection
+    connected_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -90,6 +90,7 @@ def run_migrations_online():
             # Batch migrations copy and drop SQLite tables; with foreign keys enforced a drop
             # would cascade into the rows of other tables.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the transaction the pragma began, so Alembic owns the next
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():

@@ -5,7 +5,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app, request, session, url_for
+from blinker import Namespace
+from flask import current_app, g, request, session, url_for
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
 
@@ -18,6 +19,10 @@ from learnplatform.network import client_address
 from learnplatform.passwords import hash_password, needs_rehash, verify_password
 
 SESSION_KEY = "login_key"
+
+#: Sent when login sessions end on the server, with ``user_id`` and, when only one browser
+#: session ended, ``login_session_id``; live connections (chat) listen to close themselves.
+sessions_ended = Namespace().signal("sessions-ended")
 
 
 def normalise_email(email: str) -> str:
@@ -224,6 +229,7 @@ def load_session_user(user_id: str) -> User | None:
     if now - login.last_seen_at > timedelta(minutes=1):
         login.last_seen_at = now
         db.session.commit()
+    g.login_session_id = login.id
     return login.user
 
 
@@ -231,22 +237,30 @@ def end_current_session() -> None:
     """Log out this browser and end its session on the server."""
     key = session.get(SESSION_KEY)
     if key:
-        db.session.execute(
-            update(LoginSession)
-            .where(LoginSession.key_hash == _digest(key), LoginSession.ended_at.is_(None))
-            .values(ended_at=utcnow())
+        login = db.session.scalar(
+            select(LoginSession).where(
+                LoginSession.key_hash == _digest(key), LoginSession.ended_at.is_(None)
+            )
         )
+        if login is not None:
+            login.ended_at = utcnow()
+            sessions_ended.send(
+                current_app._get_current_object(), user_id=login.user_id, login_session_id=login.id
+            )
     logout_user()
     session.clear()
 
 
 def end_all_sessions(user: User) -> int:
-    """End every session of ``user`` on every browser; returns how many were open."""
-    return db.session.execute(
+    """End every session of ``user`` on every browser, live connections included; returns how
+    many were open."""
+    ended = db.session.execute(
         update(LoginSession)
         .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
         .values(ended_at=utcnow())
     ).rowcount
+    sessions_ended.send(current_app._get_current_object(), user_id=user.id, login_session_id=None)
+    return ended
 
 
 def change_password(user: User, new_password: str) -> None:

@@ -1,8 +1,9 @@
 """My iRooms, and the Socket.IO door into the rooms."""
 
 import pytest
+from sqlalchemy import select
 
-from irooms.models import Membership, Room
+from irooms.models import Membership, Room, SocketConnection
 from learnplatform.extensions import db, socketio
 from tests.helpers import PASSWORD, count_queries, post_form
 
@@ -79,3 +80,37 @@ def test_socketio_refuses_another_origin(app, create_user, origin):
     post_form(browser, "/login", {"email": user.email, "password": PASSWORD})
     connection = socketio.test_client(app, flask_test_client=browser, headers={"Origin": origin})
     assert not connection.is_connected()
+
+
+def connect_as(app, user):
+    browser = app.test_client()
+    post_form(browser, "/login", {"email": user.email, "password": PASSWORD})
+    return browser, socketio.test_client(app, flask_test_client=browser)
+
+
+def test_deactivation_closes_open_connections_at_once(app, client, login_as, create_user):
+    target = create_user()
+    _, first_tab = connect_as(app, target)
+    _, second_browser = connect_as(app, target)
+    bystander = create_user()
+    _, bystander_tab = connect_as(app, bystander)
+    assert first_tab.is_connected() and second_browser.is_connected()
+
+    login_as("administrator")
+    post_form(
+        client, f"/admin/users/{target.id}/deactivate", {}, form_url=f"/admin/users/{target.id}"
+    )
+    assert not first_tab.is_connected()
+    assert not second_browser.is_connected()
+    assert bystander_tab.is_connected()
+    with app.app_context():
+        assert db.session.scalars(select(SocketConnection.user_id)).all() == [bystander.id]
+
+
+def test_logout_closes_the_connections_of_that_browser_only(app, create_user):
+    user = create_user()
+    browser, tab = connect_as(app, user)
+    _, other_browser_tab = connect_as(app, user)
+    post_form(browser, "/logout", {}, form_url="/account")
+    assert not tab.is_connected()
+    assert other_browser_tab.is_connected()

@@ -33,6 +33,16 @@ def test_the_migrations_build_exactly_the_models(app):
     assert differences == []
 
 
+def test_the_database_records_the_newest_migration(app):
+    from alembic.script import ScriptDirectory
+
+    with app.app_context():
+        config = app.extensions["migrate"].migrate.get_config()
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with app.app_context(), db.engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == head
+
+
 def test_health_check(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
 
