@@ -1,0 +1,562 @@
+"""The demo data set behind ``make run``: accounts, modules, webinar series and iRooms.
+
+Loading is idempotent: every record is looked up by its natural key (an e-mail address, a module
+or series title, a room name, a membership's room and person) and only what is missing is added.
+The wording follows the public reports about the platform this product is modelled on.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from courses.models import Module, Webinar, WebinarSeries
+from irooms.models import Membership, Room
+from learnplatform.accounts.models import User
+from learnplatform.extensions import db
+from learnplatform.passwords import hash_password
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """An account printed by ``make run`` so that anyone can log in and look around."""
+
+    email: str
+    password: str
+    role: str
+    name: str
+    country: str
+    organisation: str
+    agency_type: str
+    gender: str = "undisclosed"
+    language: str = "en"
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount(
+        "admin@example.org",
+        "harbour lantern quietly folds",
+        "administrator",
+        "Amina Haddad",
+        "AT",
+        "Terrorism Prevention Branch",
+        "international_organisation",
+        "woman",
+    ),
+    DemoAccount(
+        "trainer@example.org",
+        "copper meadow under seven bridges",
+        "trainer",
+        "Jean-Luc Mbeki",
+        "SN",
+        "Regional Office for West and Central Africa",
+        "international_organisation",
+        "man",
+        "fr",
+    ),
+    DemoAccount(
+        "trainer2@example.org",
+        "velvet compass drifting eastward",
+        "trainer",
+        "Dilnoza Karimova",
+        "UZ",
+        "Regional Office for Central Asia",
+        "international_organisation",
+        "woman",
+        "ru",
+    ),
+    DemoAccount(
+        "practitioner@example.org",
+        "granite orchard beneath winter stars",
+        "practitioner",
+        "Moussa Traoré",
+        "ML",
+        "Pôle judiciaire spécialisé antiterroriste",
+        "prosecution",
+        "man",
+        "fr",
+    ),
+    DemoAccount(
+        "practitioner2@example.org",
+        "silent kettle beside amber river",
+        "practitioner",
+        "Lucía Fernández",
+        "CO",
+        "Fiscalía General de la Nación",
+        "prosecution",
+        "woman",
+        "es",
+    ),
+)
+
+# Practitioners beyond the demo accounts: (country, language, agency type, organisation).
+_PRACTITIONER_PLACES = (
+    ("NE", "fr", "judiciary", "Tribunal de grande instance hors classe de Niamey"),
+    ("BF", "fr", "prosecution", "Pôle judiciaire spécialisé antiterroriste"),
+    ("TD", "fr", "police", "Police judiciaire"),
+    ("MR", "ar", "prosecution", "Parquet général"),
+    ("NG", "en", "prosecution", "Office of the Attorney General"),
+    ("KE", "en", "police", "Anti-Terrorism Police Unit"),
+    ("SO", "en", "prisons", "Custodial Corps"),
+    ("UG", "en", "financial_intelligence", "Financial Intelligence Authority"),
+    ("ET", "en", "judiciary", "Federal High Court"),
+    ("TN", "ar", "judiciary", "Pôle judiciaire antiterroriste"),
+    ("MA", "ar", "police", "Bureau central d'investigations judiciaires"),
+    ("EG", "ar", "ministry", "Ministry of Justice"),
+    ("JO", "ar", "customs_borders", "Jordan Customs"),
+    ("IQ", "ar", "prosecution", "Public Prosecution"),
+    ("LB", "ar", "civil_society", "Lebanese Centre for Human Rights"),
+    ("KZ", "ru", "financial_intelligence", "Agency for Financial Monitoring"),
+    ("KG", "ru", "prosecution", "Prosecutor General's Office"),
+    ("TJ", "ru", "police", "Ministry of Internal Affairs"),
+    ("TM", "ru", "customs_borders", "State Border Service"),
+    ("UZ", "ru", "judiciary", "Supreme Court"),
+    ("PK", "en", "police", "Counter Terrorism Department"),
+    ("BD", "en", "prosecution", "Attorney General's Office"),
+    ("LK", "en", "ministry", "Ministry of Defence"),
+    ("MV", "en", "police", "Maldives Police Service"),
+    ("ID", "en", "prosecution", "Attorney General's Office"),
+    ("PH", "en", "financial_intelligence", "Anti-Money Laundering Council"),
+    ("MY", "en", "police", "Royal Malaysia Police"),
+    ("CN", "zh", "academia", "Institute of International Law"),
+    ("CO", "es", "judiciary", "Corte Suprema de Justicia"),
+    ("PE", "es", "prosecution", "Ministerio Público"),
+    ("PY", "es", "financial_intelligence", "Secretaría de Prevención de Lavado de Dinero o Bienes"),
+    ("MX", "es", "police", "Guardia Nacional"),
+    ("GT", "es", "customs_borders", "Superintendencia de Administración Tributaria"),
+    ("BR", "pt", "police", "Polícia Federal"),
+    ("MZ", "pt", "prosecution", "Procuradoria-Geral da República"),
+    ("AO", "pt", "judiciary", "Tribunal Supremo"),
+    ("GW", "pt", "ministry", "Ministério da Justiça"),
+    ("CV", "pt", "customs_borders", "Direção Nacional das Receitas do Estado"),
+    ("BA", "en", "prosecution", "Prosecutor's Office of Bosnia and Herzegovina"),
+    ("MK", "en", "prisons", "Directorate for Execution of Sanctions"),
+    ("AL", "en", "police", "State Police"),
+    ("TR", "en", "academia", "Faculty of Law"),
+    ("UA", "ru", "defence", "Bar Association"),
+    ("FR", "fr", "defence", "Barreau de Paris"),
+    ("BE", "fr", "international_organisation", "Regional organisation liaison office"),
+)
+
+_GIVEN_NAMES = {
+    "en": ("Grace", "Samuel", "Aisha", "David", "Nimal", "Farah", "Ibrahim", "Ruth", "Arjun"),
+    "fr": ("Aminata", "Ousmane", "Fatoumata", "Boubacar", "Mariam", "Issa", "Claire", "Yacouba"),
+    "ar": ("Leila", "Omar", "Nour", "Karim", "Salma", "Youssef", "Rania", "Hassan"),
+    "ru": ("Aigerim", "Timur", "Gulnara", "Rustam", "Madina", "Bakyt", "Olena", "Sherzod"),
+    "es": ("María", "Carlos", "Valentina", "Jorge", "Camila", "Andrés", "Sofía", "Diego"),
+    "pt": ("Ana", "João", "Beatriz", "Paulo", "Luísa", "Armando", "Carla", "Nelson"),
+    "zh": ("Wei", "Li Na", "Jun", "Mei"),
+}
+_FAMILY_NAMES = {
+    "en": ("Okafor", "Mwangi", "Rahman", "Perera", "Santos", "Hoxha", "Kaya", "Nasution"),
+    "fr": ("Diallo", "Koné", "Ouédraogo", "Sow", "Maïga", "Dubois", "Camara", "Kaboré"),
+    "ar": ("El Amrani", "Ben Salah", "Haddad", "Mansour", "Abdallah", "Khalil", "Saleh"),
+    "ru": ("Nurlanovna", "Abdullaev", "Sadykova", "Rakhimov", "Tokhtarov", "Kovalenko"),
+    "es": ("García", "Rodríguez", "Benítez", "Quispe", "Morales", "Castillo", "Herrera"),
+    "pt": ("Silva", "Macuácua", "Pereira", "Gomes", "Tavares", "Fernandes", "Lopes"),
+    "zh": ("Zhang", "Wang", "Chen", "Liu"),
+}
+
+# (title, theme, language, minutes, published, enrolment mode, summary)
+_MODULES = (
+    (
+        "Countering the financing of terrorism",
+        "financing",
+        "en",
+        240,
+        True,
+        "open",
+        "How terrorist groups raise, move and use funds, and how financial intelligence units, "
+        "investigators and prosecutors detect, trace, freeze and confiscate them under Security "
+        "Council resolution 1373 (2001) and the FATF Recommendations.",
+    ),
+    (
+        "Lutte contre le financement du terrorisme",
+        "financing",
+        "fr",
+        240,
+        True,
+        "open",
+        "Comment les groupes terroristes collectent, transfèrent et utilisent des fonds, et "
+        "comment les cellules de renseignement financier, les enquêteurs et les procureurs les "
+        "détectent, les gèlent et les confisquent.",
+    ),
+    (
+        "The international legal framework against chemical, biological, radiological and "
+        "nuclear terrorism",
+        "cbrn",
+        "en",
+        300,
+        True,
+        "open",
+        "The universal instruments on CBRN terrorism, the offences they require States to "
+        "establish, and the criminal justice response from investigation to adjudication.",
+    ),
+    (
+        "Requesting electronic evidence across borders",
+        "electronic_evidence",
+        "en",
+        180,
+        True,
+        "open",
+        "Preserving and obtaining data held by service providers abroad: preservation requests, "
+        "emergency disclosure, mutual legal assistance and the practical guide for competent "
+        "national authorities.",
+    ),
+    (
+        "Solicitud de pruebas electrónicas más allá de las fronteras",
+        "electronic_evidence",
+        "es",
+        180,
+        True,
+        "open",
+        "Conservación y obtención de datos en poder de proveedores de servicios extranjeros: "
+        "solicitudes de conservación, divulgación de emergencia y asistencia judicial recíproca.",
+    ),
+    (
+        "Foreign terrorist fighters: prosecution, rehabilitation and reintegration",
+        "foreign_fighters",
+        "en",
+        210,
+        True,
+        "approval",
+        "Criminal justice responses to foreign terrorist fighters and their families after "
+        "Security Council resolutions 2178 (2014) and 2396 (2017): evidence from conflict zones, "
+        "battlefield information, prosecution strategies and alternatives.",
+    ),
+    (
+        "Supporting victims of terrorism in criminal proceedings",
+        "victims",
+        "en",
+        120,
+        True,
+        "open",
+        "The rights and needs of victims of terrorism before, during and after trial, and good "
+        "practices for assistance and support in the criminal justice system.",
+    ),
+    (
+        "Children recruited and exploited by terrorist and violent extremist groups",
+        "children",
+        "en",
+        150,
+        True,
+        "open",
+        "Treating children associated with terrorist groups primarily as victims: justice for "
+        "children, alternatives to detention and reintegration.",
+    ),
+    (
+        "Gender dimensions of criminal justice responses to terrorism",
+        "gender",
+        "en",
+        150,
+        True,
+        "open",
+        "Integrating gender into investigation, prosecution and adjudication of terrorism cases, "
+        "and the roles of women as perpetrators, victims and justice professionals.",
+    ),
+    (
+        "Управление насильственными экстремистами в местах лишения свободы",
+        "prisons",
+        "ru",
+        180,
+        True,
+        "invitation",
+        "Оценка рисков, предотвращение радикализации в местах лишения свободы и программы "
+        "реабилитации и реинтеграции.",
+    ),
+    (
+        "التعاون الدولي في المسائل الجنائية المتعلقة بالإرهاب",
+        "cooperation",
+        "ar",
+        200,
+        True,
+        "open",
+        "تسليم المطلوبين والمساعدة القانونية المتبادلة وتبادل المعلومات بين السلطات المركزية "
+        "في قضايا الإرهاب.",
+    ),
+    (
+        "Prevenção do extremismo violento através da educação",
+        "prevention",
+        "pt",
+        90,
+        True,
+        "open",
+        "O papel das escolas, das famílias e das comunidades na prevenção do extremismo violento "
+        "que conduz ao terrorismo.",
+    ),
+    (
+        "Special investigative techniques in terrorism cases",
+        "criminal_justice",
+        "en",
+        240,
+        False,
+        "open",
+        "Undercover operations, interception of communications and controlled delivery within "
+        "the rule of law; draft under review by the Terrorism Prevention Branch.",
+    ),
+    (
+        "Human rights and criminal justice responses to terrorism",
+        "criminal_justice",
+        "fr",
+        200,
+        False,
+        "approval",
+        "Brouillon : garanties d'un procès équitable, détention et usage de la force dans le "
+        "cadre de la lutte contre le terrorisme.",
+    ),
+)
+
+# (title, theme, language, description, [(webinar title, speakers)])
+_SERIES = (
+    (
+        "Countering CBRN terrorism: webinar series",
+        "cbrn",
+        "en",
+        "Eleven webinars on the legal framework against chemical, biological, radiological and "
+        "nuclear terrorism, with practitioners from prosecution services and regulators.",
+        (
+            ("Introduction to the universal instruments", "Terrorism Prevention Branch"),
+            ("Criminalising the misuse of radioactive material", "A. Rossi, N. Okafor"),
+            ("Biological agents: investigation and evidence", "M. Chen, L. García"),
+            ("Chemical weapons and the Chemical Weapons Convention", "H. Mansour"),
+            ("Interagency cooperation in CBRN incidents", "K. Diallo, S. Perera"),
+        ),
+    ),
+    (
+        "Justice pénale et terrorisme au Sahel",
+        "criminal_justice",
+        "fr",
+        "Une série de webinaires pour les magistrats et les enquêteurs du Sahel : preuve, "
+        "coopération judiciaire et garanties du procès équitable.",
+        (
+            ("La preuve numérique devant les juridictions", "A. Maïga, C. Dubois"),
+            ("L'entraide judiciaire dans la région", "O. Sow"),
+            ("Les enfants associés aux groupes armés", "F. Ouédraogo, M. Koné"),
+        ),
+    ),
+    (
+        "Financiamiento del terrorismo en América Latina",
+        "financing",
+        "es",
+        "Seminarios web para unidades de inteligencia financiera, fiscales y jueces sobre "
+        "tipologías regionales y recuperación de activos.",
+        (
+            ("Tipologías regionales de financiamiento", "V. Benítez"),
+            ("Activos virtuales y nuevas tecnologías de pago", "J. Quispe, S. Herrera"),
+            ("Decomiso y recuperación de activos", "C. Morales"),
+        ),
+    ),
+)
+
+# (name, theme, language, region, description, host emails, expert emails, participant count)
+_ROOMS = (
+    (
+        "Sahel prosecutors: special investigative techniques",
+        "criminal_justice",
+        "fr",
+        "Sahel",
+        "Un espace privé pour les procureurs et juges d'instruction du Sahel : partage de "
+        "pratiques sur les techniques spéciales d'enquête, modèles de réquisitions et sessions "
+        "en direct avec des experts.",
+        ("trainer@example.org",),
+        ("trainer2@example.org",),
+        14,
+    ),
+    (
+        "Central Asia: countering the financing of terrorism",
+        "financing",
+        "ru",
+        "Central Asia",
+        "Financial intelligence units, investigators and prosecutors from Central Asia share "
+        "typologies, case studies and guidance on freezing and confiscating terrorist assets.",
+        ("trainer2@example.org",),
+        ("trainer@example.org",),
+        12,
+    ),
+    (
+        "West Africa: electronic evidence network",
+        "electronic_evidence",
+        "fr",
+        "West Africa",
+        "Réseau des points de contact pour la preuve électronique : demandes de conservation, "
+        "contacts avec les fournisseurs de services et formulaires types.",
+        ("trainer@example.org",),
+        (),
+        10,
+    ),
+    (
+        "Victims of terrorism: associations and practitioners",
+        "victims",
+        "en",
+        "Global",
+        "Victims' associations and justice practitioners exchange good practices on assistance, "
+        "support and participation of victims in criminal proceedings.",
+        ("trainer@example.org", "trainer2@example.org"),
+        (),
+        9,
+    ),
+)
+
+_DEMO_PRACTITIONER_PASSWORD = "demo practitioner passphrase, not for real use"
+
+
+def _users_by_email() -> dict[str, User]:
+    return {user.email: user for user in db.session.scalars(select(User))}
+
+
+def _add_accounts(users: dict[str, User], rng: random.Random) -> int:
+    added = 0
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for account in DEMO_ACCOUNTS:
+        if account.email in users:
+            continue
+        users[account.email] = User(
+            email=account.email,
+            name=account.name,
+            password_hash=hash_password(account.password),
+            role=account.role,
+            country=account.country,
+            organisation=account.organisation,
+            agency_type=account.agency_type,
+            gender=account.gender,
+            language=account.language,
+            email_confirmed_at=now,
+        )
+        db.session.add(users[account.email])
+        added += 1
+    shared_hash = None
+    for number, (country, language, agency, organisation) in enumerate(_PRACTITIONER_PLACES):
+        for copy in range(2 if number % 3 else 1):
+            email = f"{country.lower()}.{copy + 1}@demo.example.org"
+            if email in users:
+                continue
+            shared_hash = shared_hash or hash_password(_DEMO_PRACTITIONER_PASSWORD)
+            name = f"{rng.choice(_GIVEN_NAMES[language])} {rng.choice(_FAMILY_NAMES[language])}"
+            users[email] = User(
+                email=email,
+                name=name,
+                password_hash=shared_hash,
+                country=country,
+                organisation=organisation,
+                agency_type=agency,
+                gender=rng.choice(("woman", "man", "woman", "man", "undisclosed")),
+                language=language,
+                email_confirmed_at=now - timedelta(days=rng.randint(1, 700)),
+                created_at=now - timedelta(days=rng.randint(700, 900)),
+            )
+            db.session.add(users[email])
+            added += 1
+    return added
+
+
+def _add_modules(author: User) -> int:
+    existing = set(db.session.scalars(select(Module.title)))
+    now = datetime.now(UTC).replace(tzinfo=None)
+    added = 0
+    for index, (title, theme, language, minutes, published, mode, summary) in enumerate(_MODULES):
+        if title in existing:
+            continue
+        db.session.add(
+            Module(
+                title=title,
+                summary=summary,
+                theme=theme,
+                language=language,
+                estimated_minutes=minutes,
+                is_published=published,
+                enrolment_mode=mode,
+                created_by=author,
+                published_at=now - timedelta(days=30 * (len(_MODULES) - index))
+                if published
+                else None,
+            )
+        )
+        added += 1
+    return added
+
+
+def _add_series(author: User) -> int:
+    existing = set(db.session.scalars(select(WebinarSeries.title)))
+    first = datetime(2026, 1, 14, 13, 0)
+    added = 0
+    for number, (title, theme, language, description, webinars) in enumerate(_SERIES):
+        if title in existing:
+            continue
+        series = WebinarSeries(
+            title=title,
+            description=description,
+            theme=theme,
+            language=language,
+            created_by_id=author.id,
+        )
+        for index, (webinar_title, speakers) in enumerate(webinars):
+            series.webinars.append(
+                Webinar(
+                    title=webinar_title,
+                    starts_at=first + timedelta(days=7 * number + 35 * index),
+                    speakers=speakers,
+                    language=language,
+                    description=f"{webinar_title}. {description}",
+                )
+            )
+        db.session.add(series)
+        added += 1 + len(webinars)
+    return added
+
+
+def _add_rooms(users: dict[str, User]) -> int:
+    rooms = {room.name: room for room in db.session.scalars(select(Room))}
+    members = {
+        tuple(row) for row in db.session.execute(select(Membership.room_id, Membership.user_id))
+    }
+    # Only the generated practitioners, so that an account registered since cannot change the
+    # draw and make a second load add other members.
+    practitioners = sorted(
+        (user for user in users.values() if user.email.endswith("@demo.example.org")),
+        key=lambda user: user.email,
+    )
+    added = 0
+    for name, theme, language, region, description, hosts, experts, count in _ROOMS:
+        room = rooms.get(name)
+        if room is None:
+            room = Room(
+                name=name,
+                description=description,
+                theme=theme,
+                language=language,
+                region_focus=region,
+                created_by_id=users[hosts[0]].id,
+            )
+            db.session.add(room)
+            db.session.flush()
+            added += 1
+        chosen = random.Random(name).sample(practitioners, count)
+        wanted = [(users[email], "host") for email in hosts]
+        wanted += [(users[email], "expert") for email in experts]
+        wanted += [(user, "participant") for user in chosen]
+        wanted.append((users["practitioner@example.org"], "participant"))
+        for user, role in wanted:
+            if (room.id, user.id) in members:
+                continue
+            members.add((room.id, user.id))
+            db.session.add(Membership(room_id=room.id, user_id=user.id, role=role))
+            added += 1
+    return added
+
+
+def load_demo_data() -> dict[str, int]:
+    """Add what is missing of the demo data set and say how many records of each kind were added.
+
+    The caller commits.
+    """
+    rng = random.Random(2026)
+    users = _users_by_email()
+    created = {"accounts": _add_accounts(users, rng)}
+    db.session.flush()
+    trainer = users["trainer@example.org"]
+    created["modules"] = _add_modules(trainer)
+    created["webinar series and webinars"] = _add_series(users["trainer2@example.org"])
+    created["iRooms and memberships"] = _add_rooms(users)
+    db.session.flush()
+    return created
