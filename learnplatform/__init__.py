@@ -45,7 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from learnplatform import audit, cli, errors, security, templating
+    from learnplatform import audit, cli, errors, security, storage, templating  # noqa: F401
 
     security.init_app(app)  # first, so that oversized forms are refused before CSRF reads them
     _init_extensions(app)

@@ -68,6 +68,13 @@ def from_environment(instance_path: Path) -> dict:
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
         "MAX_FORM_MEMORY_SIZE": _int("MAX_FORM_MEMORY_SIZE", 500_000),
         "MAX_FORM_PARTS": _int("MAX_FORM_PARTS", 1000),
+        # Uploaded files: kept outside static/ under generated names (learnplatform.storage).
+        "STORAGE_DIR": os.environ.get("STORAGE_DIR") or str(instance_path / "storage"),
+        "ATTACHMENT_MAX_BYTES": _int("ATTACHMENT_MAX_BYTES", 50 * 1024 * 1024),
+        # Zip-based documents (Word, Excel, PowerPoint, OpenDocument) are opened before anything
+        # else is done with them; these bound what a crafted archive can cost.
+        "ZIP_MAX_ENTRIES": _int("ZIP_MAX_ENTRIES", 2000),
+        "ZIP_MAX_UNPACKED_BYTES": _int("ZIP_MAX_UNPACKED_BYTES", 300 * 1024 * 1024),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session that holds it
         "PASSWORD_MIN_LENGTH": 12,
         "PASSWORD_MAX_LENGTH": 256,

@@ -64,7 +64,7 @@ def app(migrated_database, tmp_path):
         copy = tmp_path / "test.sqlite"
         shutil.copyfile(migrated_database, copy)
         url = f"sqlite:///{copy}"
-    app = create_app(_base_config(url))
+    app = create_app({**_base_config(url), "STORAGE_DIR": str(tmp_path / "storage")})
     with app.app_context():
         limiter.reset()  # limits never carry over from one test into the next
     yield app
