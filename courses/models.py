@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnplatform.audit import utcnow
@@ -36,7 +36,279 @@ class Module(db.Model):
     #: UTC time of publication
     published_at: Mapped[datetime | None]
 
+    #: how many lessons the module has, kept up to date by the authoring services so that the
+    #: catalogue and progress need no count per page
+    lesson_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
     created_by = relationship("User")
+    lessons: Mapped[list["Lesson"]] = relationship(
+        back_populates="module",
+        order_by="(Lesson.position, Lesson.id)",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    quizzes: Mapped[list["Quiz"]] = relationship(
+        back_populates="module", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+ENROLMENT_MODES = ("open", "approval", "invitation")
+
+
+class Lesson(db.Model):
+    """One lesson of a module: a page of sanitised rich text, with attachments."""
+
+    __tablename__ = "lessons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"), index=True)
+    #: place in the module, from 1
+    position: Mapped[int]
+    #: title shown in the syllabus
+    title: Mapped[str] = mapped_column(String(200))
+    #: body as HTML, cleaned by ``courses.richtext.clean_lesson_html`` when saved
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    #: UTC time of creation
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: UTC time of the last edit
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    module: Mapped[Module] = relationship(back_populates="lessons")
+    attachments: Mapped[list["LessonAttachment"]] = relationship(
+        back_populates="lesson",
+        order_by="LessonAttachment.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class LessonAttachment(db.Model):
+    """A file that goes with a lesson, kept by ``learnplatform.storage``."""
+
+    __tablename__ = "lesson_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
+    stored_file_id: Mapped[int] = mapped_column(
+        ForeignKey("stored_files.id", ondelete="RESTRICT"), unique=True
+    )
+    #: UTC time of upload
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lesson: Mapped[Lesson] = relationship(back_populates="attachments")
+    stored_file = relationship("StoredFile", lazy="joined")
+
+
+QUIZ_KINDS = ("pre_test", "post_test")
+QUESTION_KINDS = ("single", "multiple", "true_false")
+
+
+class Quiz(db.Model):
+    """A module's pre-test (what learners knew; never required) or post-test (required)."""
+
+    __tablename__ = "quizzes"
+    __table_args__ = (UniqueConstraint("module_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"))
+    #: ``pre_test`` or ``post_test``
+    kind: Mapped[str] = mapped_column(String(20))
+    #: title shown to learners
+    title: Mapped[str] = mapped_column(String(200))
+    #: percentage of the points needed to pass
+    pass_mark: Mapped[int] = mapped_column(default=70)
+    #: how many attempts a learner has; 0 means no limit
+    max_attempts: Mapped[int] = mapped_column(default=3)
+    #: whether each attempt shows the questions and options in its own random order
+    shuffle: Mapped[bool] = mapped_column(default=False)
+
+    module: Mapped[Module] = relationship(back_populates="quizzes")
+    questions: Mapped[list["Question"]] = relationship(
+        back_populates="quiz",
+        order_by="(Question.position, Question.id)",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class Question(db.Model):
+    """A question of a quiz with its options; which options are correct never leaves the server
+    before an attempt is submitted."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
+    #: place in the quiz, from 1
+    position: Mapped[int]
+    #: ``single``, ``multiple`` or ``true_false``
+    kind: Mapped[str] = mapped_column(String(20))
+    #: the question, plain text
+    text: Mapped[str] = mapped_column(Text)
+    #: points for a fully correct answer
+    points: Mapped[int] = mapped_column(default=1)
+    #: explanation shown after submission, plain text
+    feedback: Mapped[str] = mapped_column(Text, default="")
+
+    quiz: Mapped[Quiz] = relationship(back_populates="questions")
+    options: Mapped[list["Option"]] = relationship(
+        back_populates="question",
+        order_by="(Option.position, Option.id)",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class Option(db.Model):
+    """One possible answer to a question."""
+
+    __tablename__ = "question_options"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), index=True
+    )
+    #: place in the question, from 1
+    position: Mapped[int]
+    #: the answer, plain text
+    text: Mapped[str] = mapped_column(String(500))
+    #: whether choosing it is right
+    is_correct: Mapped[bool] = mapped_column(default=False)
+
+    question: Mapped[Question] = relationship(back_populates="options")
+
+
+ENROLMENT_STATES = ("requested", "active", "refused")
+
+
+class Enrolment(db.Model):
+    """One person's enrolment in one module, with their stored progress.
+
+    Progress is written when it changes (a lesson done, a test passed), never computed for a page.
+    """
+
+    __tablename__ = "enrolments"
+    __table_args__ = (UniqueConstraint("module_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: ``requested`` (waiting for a trainer), ``active`` or ``refused``
+    status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    #: UTC time of the request or of the enrolment
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: UTC time the enrolment became active
+    enrolled_at: Mapped[datetime | None]
+    #: who accepted, refused or invited, when a trainer did
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: lessons done
+    lessons_done: Mapped[int] = mapped_column(default=0)
+    #: lessons done as a percentage of the module's lessons
+    progress_percent: Mapped[int] = mapped_column(default=0)
+    #: the lesson opened last, to resume from
+    last_lesson_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lessons.id", ondelete="SET NULL")
+    )
+    #: UTC time the first lesson was opened
+    started_at: Mapped[datetime | None]
+    #: UTC time of the last progress
+    last_activity_at: Mapped[datetime | None]
+    #: best pre-test score, percent
+    pre_test_percent: Mapped[int | None]
+    #: best post-test score, percent
+    post_test_percent: Mapped[int | None]
+    #: UTC time of completion; set once and kept whatever happens to the module later
+    completed_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: post-test score at completion, percent (None when the module had no post-test)
+    completion_percent: Mapped[int | None]
+
+    module: Mapped[Module] = relationship()
+    user = relationship("User", foreign_keys=[user_id])
+    last_lesson: Mapped[Lesson | None] = relationship()
+
+
+class LessonProgress(db.Model):
+    """A lesson a learner has done."""
+
+    __tablename__ = "lesson_progress"
+    __table_args__ = (UniqueConstraint("enrolment_id", "lesson_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id", ondelete="CASCADE"))
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
+    #: UTC time it was done
+    done_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuizAttempt(db.Model):
+    """One attempt at a quiz. Submitted once; never changed after."""
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (UniqueConstraint("quiz_id", "user_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: 1 for the first attempt, and so on
+    number: Mapped[int]
+    #: question ids in the order this attempt shows them, comma-separated
+    question_order: Mapped[str] = mapped_column(Text, default="")
+    #: UTC time the attempt was started
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: UTC time of submission; ``None`` while open
+    submitted_at: Mapped[datetime | None]
+    #: points scored
+    points: Mapped[int | None]
+    #: points possible
+    max_points: Mapped[int | None]
+    #: score in percent
+    percent: Mapped[int | None]
+    #: whether the score reached the pass mark
+    passed: Mapped[bool | None]
+
+    quiz: Mapped[Quiz] = relationship()
+    answers: Mapped[list["AttemptAnswer"]] = relationship(
+        back_populates="attempt", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class AttemptAnswer(db.Model):
+    """An option chosen in a submitted attempt."""
+
+    __tablename__ = "attempt_answers"
+    __table_args__ = (UniqueConstraint("attempt_id", "option_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    option_id: Mapped[int] = mapped_column(ForeignKey("question_options.id", ondelete="CASCADE"))
+
+    attempt: Mapped[QuizAttempt] = relationship(back_populates="answers")
+
+
+class Certificate(db.Model):
+    """The certificate of a completed module. Its wording is copied at issue so that later edits
+    of the module or the profile do not change what was certified."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrolments.id", ondelete="CASCADE"), unique=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: random verification code, printed on the certificate
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    #: the learner's name at issue
+    learner_name: Mapped[str] = mapped_column(String(120))
+    #: the module's title at issue
+    module_title: Mapped[str] = mapped_column(String(200))
+    #: post-test score, percent, when there was one
+    score_percent: Mapped[int | None]
+    #: UTC time of completion
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    enrolment: Mapped[Enrolment] = relationship()
 
 
 class WebinarSeries(db.Model):
