@@ -3,5 +3,7 @@
 from flask import Blueprint
 
 bp = Blueprint("courses", __name__)
+#: pages outside /courses: the public verification of certificates
+verify_bp = Blueprint("certificates", __name__)
 
-from courses import views  # noqa: E402,F401  (registers the routes)
+from courses import manage, views  # noqa: E402,F401  (registers the routes)

@@ -1,14 +1,17 @@
-"""The module catalogue and the webinar recordings."""
+"""What learners use: the catalogue, module pages, lessons, quizzes, "My learning", certificates,
+and the webinar recordings."""
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from courses import bp
-from courses.models import Module, WebinarSeries
+from courses import access, bp, services, verify_bp
+from courses.models import Certificate, Enrolment, Module, Quiz, WebinarSeries
 from learnplatform.choices import LANGUAGES, THEMES
 from learnplatform.extensions import db
+from learnplatform.storage import send_stored
 
 PAGE_SIZE = 12
 
@@ -52,11 +55,255 @@ def catalogue():
 @bp.get("/modules/<int:module_id>")
 @login_required
 def module(module_id):
-    """A module's description; drafts exist only for trainers."""
-    found = db.session.get(Module, module_id)
-    if found is None or (not found.is_published and not current_user.is_trainer):
+    """A module's description and syllabus, with the enrol button its enrolment mode calls for."""
+    found = access.visible_module(module_id)
+    enrolment = services.enrolment_of(found, current_user)
+    quizzes = {quiz.kind: quiz for quiz in found.quizzes if quiz.questions}
+    certificate = None
+    if enrolment is not None and enrolment.completed_at is not None:
+        certificate = db.session.scalar(
+            select(Certificate).where(Certificate.enrolment_id == enrolment.id)
+        )
+    return render_template(
+        "courses/module.html",
+        module=found,
+        enrolment=enrolment,
+        done=services.done_lesson_ids(enrolment),
+        quizzes=quizzes,
+        certificate=certificate,
+        can_author=access.can_author(current_user, found),
+        themes=THEMES,
+        languages=LANGUAGES,
+    )
+
+
+@bp.post("/modules/<int:module_id>/enrol")
+@login_required
+def enrol(module_id):
+    """Enrol, or ask to, depending on the module's enrolment mode."""
+    found = access.visible_module(module_id)
+    try:
+        enrolment = services.enrol(found, current_user)
+    except services.NotAllowed:
+        flash(_("This module is open by invitation only."), "warning")
+        return redirect(url_for("courses.module", module_id=found.id))
+    db.session.commit()
+    if enrolment.status == "requested":
+        flash(_("Your request has been sent to the module's trainers."), "info")
+    else:
+        flash(_("You are enrolled. Start with the first lesson when you are ready."), "success")
+    return redirect(url_for("courses.module", module_id=found.id))
+
+
+@bp.get("/modules/<int:module_id>/resume")
+@login_required
+def resume(module_id):
+    """The lesson to carry on from: the last one opened, else the first not yet done."""
+    found = access.visible_module(module_id)
+    enrolment = access.learning_access(found)
+    if not found.lessons:
+        return redirect(url_for("courses.module", module_id=found.id))
+    target = enrolment.last_lesson if enrolment is not None else None
+    if target is None:
+        done = services.done_lesson_ids(enrolment)
+        target = next((lesson for lesson in found.lessons if lesson.id not in done), None)
+        target = target or found.lessons[0]
+    return redirect(url_for("courses.lesson", module_id=found.id, lesson_id=target.id))
+
+
+@bp.get("/modules/<int:module_id>/lessons/<int:lesson_id>")
+@login_required
+def lesson(module_id, lesson_id):
+    """A lesson, with the syllabus beside it; opening it is remembered for resuming."""
+    found = access.visible_module(module_id)
+    enrolment = access.learning_access(found)
+    shown = access.lesson_in(found, lesson_id)
+    if enrolment is not None and enrolment.last_lesson_id != shown.id:
+        services.open_lesson(enrolment, shown)
+        db.session.commit()
+    lessons = found.lessons
+    index = lessons.index(shown)
+    return render_template(
+        "courses/lesson.html",
+        module=found,
+        lesson=shown,
+        enrolment=enrolment,
+        done=services.done_lesson_ids(enrolment),
+        previous=lessons[index - 1] if index > 0 else None,
+        following=lessons[index + 1] if index + 1 < len(lessons) else None,
+        post_test=services.quiz_of(found, "post_test"),
+    )
+
+
+@bp.post("/modules/<int:module_id>/lessons/<int:lesson_id>/done")
+@login_required
+def lesson_done(module_id, lesson_id):
+    """Mark a lesson as done and go on to the next one (or back to the module at the end)."""
+    found = access.visible_module(module_id)
+    enrolment = access.learning_access(found)
+    done = access.lesson_in(found, lesson_id)
+    if enrolment is not None:
+        services.mark_done(enrolment, done)
+        db.session.commit()
+        if enrolment.completed_at is not None:
+            flash(_("You have completed this module. Your certificate is ready."), "success")
+    lessons = found.lessons
+    index = lessons.index(done)
+    if index + 1 < len(lessons):
+        following = lessons[index + 1]
+        return redirect(url_for("courses.lesson", module_id=found.id, lesson_id=following.id))
+    return redirect(url_for("courses.module", module_id=found.id))
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id):
+    """A lesson's attachment, for those who may read the lesson, as a download."""
+    found = access.readable_attachment(attachment_id)
+    return send_stored(found.stored_file)
+
+
+@bp.get("/attachments/<int:attachment_id>/inline")
+@login_required
+def attachment_inline(attachment_id):
+    """An image attached to a lesson, shown inside the lesson."""
+    found = access.readable_attachment(attachment_id)
+    if not found.stored_file.content_type.startswith("image/"):
         abort(404)
-    return render_template("courses/module.html", module=found, themes=THEMES, languages=LANGUAGES)
+    return send_stored(found.stored_file, as_attachment=False)
+
+
+def _quiz(module: Module, kind: str) -> Quiz:
+    quiz = services.quiz_of(module, kind) if kind in {"pre_test", "post_test"} else None
+    if quiz is None or not quiz.questions:
+        abort(404)
+    return quiz
+
+
+@bp.get("/modules/<int:module_id>/<any(pre_test, post_test):kind>")
+@login_required
+def quiz(module_id, kind):
+    """A quiz's rules and the learner's attempts so far."""
+    found = access.visible_module(module_id)
+    enrolment = access.learning_access(found)
+    shown = _quiz(found, kind)
+    attempts = services.attempts_of(shown, current_user)
+    return render_template(
+        "courses/quiz.html",
+        module=found,
+        quiz=shown,
+        enrolment=enrolment,
+        attempts=attempts,
+        lessons_left=(found.lesson_count - enrolment.lessons_done) if enrolment else 0,
+    )
+
+
+@bp.post("/modules/<int:module_id>/<any(pre_test, post_test):kind>/start")
+@login_required
+def start_attempt(module_id, kind):
+    """Start an attempt (or go back to the one already open)."""
+    found = access.visible_module(module_id)
+    access.learning_access(found)
+    shown = _quiz(found, kind)
+    try:
+        attempt = services.start_attempt(shown, current_user)
+    except services.NotAllowed as refusal:
+        message = {
+            "attempts": _("You have used all the attempts this test allows."),
+            "passed": _("You have already passed this test."),
+        }[refusal.message]
+        flash(message, "warning")
+        return redirect(url_for("courses.quiz", module_id=found.id, kind=kind))
+    db.session.commit()
+    return redirect(url_for("courses.attempt", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id):
+    """An open attempt as a form (no answer marked), or a submitted one with its feedback."""
+    shown = access.own_attempt(attempt_id)
+    quiz = shown.quiz
+    questions = services.questions_of(shown)
+    return render_template(
+        "courses/attempt.html",
+        attempt=shown,
+        quiz=quiz,
+        module=quiz.module,
+        questions=[(question, services.option_order(shown, question)) for question in questions],
+        chosen=services.chosen_options(shown) if shown.submitted_at else set(),
+    )
+
+
+@bp.post("/attempts/<int:attempt_id>")
+@login_required
+def submit_attempt(attempt_id):
+    """Submit an attempt: graded on the server, once."""
+    shown = access.own_attempt(attempt_id)
+    chosen: dict[int, set[int]] = {}
+    for key in request.form:
+        if key.startswith("q-") and key[2:].isdigit():
+            values = request.form.getlist(key)
+            chosen[int(key[2:])] = {int(value) for value in values if value.isdigit()}
+    try:
+        services.submit_attempt(shown, chosen)
+    except services.NotAllowed:
+        flash(_("This attempt was already submitted; it cannot be changed."), "warning")
+        return redirect(url_for("courses.attempt", attempt_id=shown.id))
+    db.session.commit()
+    if shown.passed:
+        flash(_("You passed with %(percent)d%%.", percent=shown.percent), "success")
+    else:
+        flash(
+            _(
+                "You scored %(percent)d%%; the pass mark is %(mark)d%%.",
+                percent=shown.percent,
+                mark=shown.quiz.pass_mark,
+            ),
+            "warning",
+        )
+    return redirect(url_for("courses.attempt", attempt_id=shown.id))
+
+
+@bp.get("/my-learning")
+@login_required
+def my_learning():
+    """The learner's modules: waiting for approval, in progress, completed, with certificates."""
+    rows = db.session.execute(
+        select(Enrolment, Certificate)
+        .options(joinedload(Enrolment.module), joinedload(Enrolment.last_lesson))
+        .outerjoin(Certificate, Certificate.enrolment_id == Enrolment.id)
+        .where(Enrolment.user_id == current_user.id, Enrolment.status != "refused")
+        .order_by(Enrolment.last_activity_at.desc().nulls_last(), Enrolment.id.desc())
+    ).all()
+    groups = {"requested": [], "in_progress": [], "completed": []}
+    for enrolment, certificate in rows:
+        if enrolment.status == "requested":
+            groups["requested"].append((enrolment, None))
+        elif enrolment.completed_at is not None:
+            groups["completed"].append((enrolment, certificate))
+        else:
+            groups["in_progress"].append((enrolment, None))
+    return render_template("courses/my_learning.html", groups=groups, themes=THEMES)
+
+
+@bp.get("/certificates/<int:certificate_id>")
+@login_required
+def certificate(certificate_id):
+    """The learner's own certificate, ready to print."""
+    found = db.session.get(Certificate, certificate_id)
+    if found is None or found.user_id != current_user.id:
+        abort(404)
+    return render_template("courses/certificate.html", certificate=found)
+
+
+@verify_bp.get("/certificates/verify/<code>")
+def verify(code):
+    """Anyone may check a certificate's code: name, module and date, nothing more."""
+    found = services.certificate_by_code(code)
+    return render_template("courses/verify.html", certificate=found, code=code[:40]), (
+        200 if found else 404
+    )
 
 
 @bp.get("/webinars")

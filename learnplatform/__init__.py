@@ -95,4 +95,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(courses.bp, url_prefix="/courses")
+    app.register_blueprint(courses.verify_bp)
     app.register_blueprint(irooms.bp, url_prefix="/irooms")

@@ -1,7 +1,7 @@
 """What every template can use."""
 
 from flask import Flask
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 
 from learnplatform.choices import AGENCY_TYPES, LANGUAGES, ROLES, THEMES, country_name
 
@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
     """Register template globals on ``app``."""
     app.jinja_env.globals.update(
         country_name=country_name,
+        format_date=format_date,
         format_datetime=format_datetime,
         get_locale=get_locale,
         LANGUAGES=LANGUAGES,

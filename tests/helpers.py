@@ -8,7 +8,7 @@ from learnplatform.extensions import db
 from learnplatform.mail import OutboxMessage
 
 PASSWORD = "correct horse battery staple"
-CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_PATTERN = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def csrf_token(client, url: str = "/login", **kwargs) -> str:
