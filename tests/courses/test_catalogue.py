@@ -62,14 +62,23 @@ def test_search_and_filters_are_not_sql(app, client, login_as):
         assert titles(response.get_data(as_text=True)) == []
 
 
-def test_drafts_are_hidden_from_practitioners_but_not_trainers(app, client, login_as, auth):
+def test_drafts_are_seen_only_by_their_trainers(app, client, login_as, auth):
     add_modules(app, ("Draft module", "cbrn", "en"), is_published=False)
     login_as()
     assert client.get("/courses/modules/1").status_code == 404
     auth.logout()
-    login_as("trainer")
+    author = login_as("trainer")
+    with app.app_context():
+        db.session.get(Module, 1).created_by_id = author.id
+        db.session.commit()
     page = client.get("/courses/modules/1").get_data(as_text=True)
-    assert "Draft: only trainers see it" in page
+    assert "Draft: only its trainers see it" in page
+    auth.logout()
+    login_as("trainer")
+    assert client.get("/courses/modules/1").status_code == 404
+    auth.logout()
+    login_as("administrator")
+    assert client.get("/courses/modules/1").status_code == 200
 
 
 def test_catalogue_pages_and_keeps_its_query_count(app, client, login_as):
