@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from courses.models import Module, Webinar, WebinarSeries
+from courses import services as courses
+from courses.models import Enrolment, Module, Webinar, WebinarSeries
 from irooms.models import Membership, Room
 from learnplatform.accounts.models import User
 from learnplatform.extensions import db
@@ -545,6 +546,238 @@ def _add_rooms(users: dict[str, User]) -> int:
     return added
 
 
+# Lesson outlines per module language: (title, paragraphs). The module's summary opens the first.
+_LESSONS = {
+    "en": (
+        (
+            "Introduction and learning objectives",
+            (
+                "This module is part of the technical assistance delivered to criminal justice "
+                "officials: law- and policymakers, police and other law enforcement agents, "
+                "prosecutors and defence lawyers, judges and prison officials.",
+            ),
+        ),
+        (
+            "The international legal framework",
+            (
+                "The universal legal instruments against terrorism require States to criminalise "
+                "the offences they define and to cooperate in preventing and prosecuting them.",
+                "Security Council resolutions 1373 (2001), 2178 (2014), 2396 (2017) and 2462 (2019) "
+                "add obligations on terrorist financing, foreign terrorist fighters and information "
+                "sharing.",
+            ),
+        ),
+        (
+            "From investigation to adjudication",
+            (
+                "Effective responses rest on evidence gathered lawfully, international cooperation "
+                "in criminal matters, and fair trial guarantees throughout the proceedings.",
+            ),
+        ),
+        (
+            "Case study and good practices",
+            (
+                "Work through the case study with your national legislation at hand. Note the "
+                "questions you would put to the central authority of the requested State.",
+            ),
+        ),
+    ),
+    "fr": (
+        (
+            "Introduction et objectifs",
+            ("Ce module s'adresse aux praticiens de la justice pénale.",),
+        ),
+        (
+            "Le cadre juridique international",
+            (
+                "Les instruments juridiques universels contre le terrorisme imposent aux États "
+                "d'ériger en infractions les actes qu'ils définissent.",
+            ),
+        ),
+        (
+            "Étude de cas",
+            ("Analysez le cas pratique à la lumière de votre législation nationale.",),
+        ),
+    ),
+    "es": (
+        (
+            "Introducción y objetivos",
+            ("Este módulo está dirigido a profesionales de la justicia penal.",),
+        ),
+        (
+            "El marco jurídico internacional",
+            (
+                "Los instrumentos jurídicos universales contra el terrorismo obligan a los Estados a "
+                "tipificar los delitos que definen.",
+            ),
+        ),
+        ("Estudio de caso", ("Analice el caso práctico a la luz de su legislación nacional.",)),
+    ),
+    "ru": (
+        (
+            "Введение и цели",
+            ("Модуль предназначен для специалистов системы уголовного правосудия.",),
+        ),
+        (
+            "Международно-правовая база",
+            (
+                "Универсальные правовые документы против терроризма обязывают государства "
+                "криминализировать определённые в них деяния.",
+            ),
+        ),
+    ),
+    "ar": (
+        ("مقدمة وأهداف", ("هذه الوحدة موجهة إلى العاملين في مجال العدالة الجنائية.",)),
+        (
+            "الإطار القانوني الدولي",
+            ("تلزم الصكوك القانونية العالمية لمكافحة الإرهاب الدول بتجريم الأفعال التي تحددها.",),
+        ),
+    ),
+    "pt": (
+        ("Introdução e objetivos", ("Este módulo destina-se a profissionais da justiça penal.",)),
+        (
+            "O quadro jurídico internacional",
+            (
+                "Os instrumentos jurídicos universais contra o terrorismo obrigam os Estados a "
+                "criminalizar os atos que definem.",
+            ),
+        ),
+    ),
+}
+
+# A post-test for English modules: (kind, text, feedback, [(option, correct)]).
+_POST_TEST = (
+    (
+        "single",
+        "Which Security Council resolution, adopted in 2001, requires all States to criminalise "
+        "the financing of terrorism?",
+        "Resolution 1373 (2001), adopted under Chapter VII of the Charter.",
+        (
+            ("Resolution 1373 (2001)", True),
+            ("Resolution 2396 (2017)", False),
+            ("Resolution 2482 (2019)", False),
+        ),
+    ),
+    (
+        "multiple",
+        "Which of these practitioners does the criminal justice response to terrorism involve?",
+        "All of them: the response involves every part of the criminal justice system.",
+        (("Prosecutors", True), ("Judges", True), ("Prison officials", True)),
+    ),
+    (
+        "true_false",
+        "Mutual legal assistance is never needed when evidence is held by a service provider "
+        "abroad.",
+        "False: data held abroad is usually obtained through mutual legal assistance or "
+        "direct cooperation with the provider where the law allows it.",
+        (("True", False), ("False", True)),
+    ),
+)
+
+
+def _paragraphs(texts) -> str:
+    return "".join(f"<p>{text}</p>" for text in texts)
+
+
+def _add_lessons_and_tests(rng: random.Random) -> int:
+    """Give every module that has no lesson yet its lessons, and English modules their tests."""
+    added = 0
+    for module in db.session.scalars(select(Module).where(Module.lesson_count == 0)):
+        outline = _LESSONS[module.language if module.language in _LESSONS else "en"]
+        for number, (title, texts) in enumerate(outline):
+            opening = f"<p><strong>{module.summary}</strong></p>" if number == 0 else ""
+            courses.add_lesson(module, title=title, body_html=opening + _paragraphs(texts))
+            added += 1
+        if module.language == "en":
+            post_test = courses.quiz_of(module, "post_test", create=True)
+            post_test.title = "Post-test"
+            post_test.pass_mark = 60
+            post_test.shuffle = rng.random() < 0.5
+            for kind, text, feedback, options in _POST_TEST:
+                courses.save_question(
+                    post_test,
+                    None,
+                    kind=kind,
+                    text=text,
+                    points=1,
+                    feedback=feedback,
+                    options=list(options),
+                )
+            pre_test = courses.quiz_of(module, "pre_test", create=True)
+            pre_test.title = "Pre-test: what do you know already?"
+            kind, text, feedback, options = _POST_TEST[0]
+            courses.save_question(
+                pre_test,
+                None,
+                kind=kind,
+                text=text,
+                points=1,
+                feedback=feedback,
+                options=list(options),
+            )
+            added += 2
+    db.session.flush()
+    return added
+
+
+def _add_learners(users: dict[str, User]) -> int:
+    """Practitioners at every stage: asked to enrol, enrolled, part-way, failed a test, done."""
+    practitioners = sorted(
+        (user for user in users.values() if user.email.endswith("@demo.example.org")),
+        key=lambda user: user.email,
+    )
+    practitioners.insert(0, users["practitioner@example.org"])
+    have = {
+        (module_id, user_id)
+        for module_id, user_id in db.session.execute(select(Enrolment.module_id, Enrolment.user_id))
+    }
+    added = 0
+    modules = db.session.scalars(
+        select(Module).where(Module.is_published).order_by(Module.id)
+    ).all()
+    for module in modules:
+        draw = random.Random(module.title)
+        learners = draw.sample(practitioners[1:], 10)
+        if module.title in {
+            "Countering the financing of terrorism",
+            "Requesting electronic evidence across borders",
+            "Supporting victims of terrorism in criminal proceedings",
+        }:
+            learners.insert(0, practitioners[0])
+        for stage, learner in enumerate(learners):
+            if (module.id, learner.id) in have:
+                continue
+            have.add((module.id, learner.id))
+            if module.enrolment_mode == "invitation":
+                courses.invite(module, [learner], actor=users["trainer2@example.org"])
+                enrolment = courses.enrolment_of(module, learner)
+            else:
+                enrolment = courses.enrol(module, learner)
+            added += 1
+            if enrolment.status != "active" or stage % 5 == 4:
+                continue  # waiting for approval, or enrolled and not started
+            lessons = module.lessons
+            todo = lessons if stage % 5 in (0, 1) else lessons[: max(1, len(lessons) // 2)]
+            for lesson in todo:
+                courses.open_lesson(enrolment, lesson)
+                courses.mark_done(enrolment, lesson)
+            post_test = courses.quiz_of(module, "post_test")
+            if post_test is None or len(todo) < len(lessons):
+                continue
+            if stage % 5 == 1:  # failed once, not yet passed
+                attempt = courses.start_attempt(post_test, learner)
+                courses.submit_attempt(attempt, {})
+                continue
+            attempt = courses.start_attempt(post_test, learner)
+            right = {
+                question.id: {option.id for option in question.options if option.is_correct}
+                for question in post_test.questions
+            }
+            courses.submit_attempt(attempt, right)
+    db.session.flush()
+    return added
+
+
 def load_demo_data() -> dict[str, int]:
     """Add what is missing of the demo data set and say how many records of each kind were added.
 
@@ -559,4 +792,6 @@ def load_demo_data() -> dict[str, int]:
     created["webinar series and webinars"] = _add_series(users["trainer2@example.org"])
     created["iRooms and memberships"] = _add_rooms(users)
     db.session.flush()
+    created["lessons and tests"] = _add_lessons_and_tests(rng)
+    created["enrolments"] = _add_learners(users)
     return created

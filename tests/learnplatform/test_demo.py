@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import func, select
 
-from courses.models import Module, WebinarSeries
+from courses.models import Certificate, Enrolment, Module, WebinarSeries
 from irooms.models import Membership, Room
 from learnplatform.accounts.models import User
 from learnplatform.demo import DEMO_ACCOUNTS
@@ -45,6 +45,18 @@ def test_loading_twice_adds_nothing_the_second_time(app, runner):
         }
         assert rooms_of["practitioner@example.org"] >= 2
         assert rooms_of["trainer@example.org"] >= 2
+        published = [module for module in modules if module.is_published]
+        assert all(module.lesson_count >= 2 for module in published)
+        stages = db.session.execute(select(Enrolment)).scalars().all()
+        assert any(enrolment.status == "requested" for enrolment in stages)
+        assert any(
+            enrolment.status == "active" and not enrolment.started_at for enrolment in stages
+        )
+        assert any(0 < enrolment.progress_percent < 100 for enrolment in stages)
+        assert any(
+            enrolment.post_test_percent == 0 and not enrolment.completed_at for enrolment in stages
+        )
+        assert db.session.scalar(select(func.count(Certificate.id))) >= 10
 
 
 def test_every_demo_account_logs_in_and_finds_its_pages(app, runner, client, auth):
