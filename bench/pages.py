@@ -27,6 +27,9 @@ PAGES = [
     ("trivial endpoint", "/healthz", False),
     ("login page", "/login", False),
     ("catalogue page", "/courses/", True),
+    # The demo data's first module, in which the demo practitioner is enrolled.
+    ("module page", "/courses/modules/1", True),
+    ("my learning page", "/courses/my-learning", True),
 ]
 
 
@@ -199,13 +202,13 @@ def main() -> None:
 
     baseline = results["trivial endpoint"]["rps"]
     print(
-        f"{'page':<18}{'path':<12}{'requests':>10}{'errors':>8}{'req/s':>10}"
+        f"{'page':<18}{'path':<22}{'requests':>10}{'errors':>8}{'req/s':>10}"
         f"{'p50 ms':>9}{'p99 ms':>9}{'vs trivial':>12}"
     )
     for name, path, _ in PAGES:
         row = results[name]
         print(
-            f"{name:<18}{path:<12}{row['requests']:>10}{row['errors']:>8}{row['rps']:>10.0f}"
+            f"{name:<18}{path:<22}{row['requests']:>10}{row['errors']:>8}{row['rps']:>10.0f}"
             f"{row['p50']:>9.1f}{row['p99']:>9.1f}{row['rps'] / baseline:>12.2f}"
         )
 
