@@ -24,7 +24,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 def add_security_headers(response):
     """Set the security headers on ``response``."""
     headers = response.headers
-    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    # A file served by learnplatform.storage keeps its own, stricter policy (a sandbox).
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"
@@ -38,11 +39,20 @@ def add_security_headers(response):
     return response
 
 
+#: Views that take uploads, with the setting that bounds their files; every other request is
+#: bounded by ``MAX_CONTENT_LENGTH``.
+UPLOAD_LIMITS = {"courses.add_attachment": "ATTACHMENT_MAX_BYTES"}
+
+
 def refuse_oversized_forms() -> None:
     """Refuse a url-encoded form larger than a form can be (413) before anything parses it.
 
     Werkzeug limits each part of a multipart form itself, but reads a url-encoded body whole.
+    Upload views accept a body as large as their files may be, plus room for the other fields.
     """
+    limit = UPLOAD_LIMITS.get(request.endpoint or "")
+    if limit:
+        request.max_content_length = current_app.config[limit] + 64 * 1024
     if (
         request.mimetype == "application/x-www-form-urlencoded"
         and (request.content_length or 0) > current_app.config["MAX_FORM_MEMORY_SIZE"]
