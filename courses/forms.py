@@ -47,7 +47,7 @@ class ModuleForm(FlaskForm):
     theme = SelectField(_l("Theme"), choices=options(THEMES), validators=[DataRequired()])
     language = SelectField(_l("Language"), choices=options(LANGUAGES), validators=[DataRequired()])
     estimated_minutes = IntegerField(
-        _l("Estimated duration in minutes"),
+        _l("Duration (minutes)"),
         default=60,
         validators=[InputRequired(), NumberRange(min=5, max=6000)],
     )

@@ -251,8 +251,11 @@ def submit_attempt(attempt_id):
         flash(_("This attempt was already submitted; it cannot be changed."), "warning")
         return redirect(url_for("courses.attempt", attempt_id=shown.id))
     db.session.commit()
+    enrolment = services.enrolment_of(shown.quiz.module, current_user)
     if shown.passed:
         flash(_("You passed with %(percent)d%%.", percent=shown.percent), "success")
+        if enrolment is not None and enrolment.completed_at is not None:
+            flash(_("You have completed this module. Your certificate is ready."), "success")
     else:
         flash(
             _(

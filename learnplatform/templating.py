@@ -1,7 +1,7 @@
 """What every template can use."""
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 from learnplatform.choices import AGENCY_TYPES, LANGUAGES, ROLES, THEMES, country_name
 
@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
         country_name=country_name,
         format_date=format_date,
         format_datetime=format_datetime,
+        format_decimal=format_decimal,
         get_locale=get_locale,
         LANGUAGES=LANGUAGES,
         THEMES=THEMES,

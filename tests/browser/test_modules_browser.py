@@ -96,7 +96,7 @@ def test_a_trainer_publishes_a_module_and_a_practitioner_earns_its_certificate(
     )
     page.get_by_label("Theme").select_option(label="Electronic evidence")
     page.get_by_label("Language").select_option(label="English")
-    page.get_by_label("Estimated duration in minutes").fill("180")
+    page.get_by_label("Duration (minutes)").fill("180")
     page.get_by_label("Enrolment").select_option(value="open")
     shot(page, "01-new-module-form")
     page.get_by_role("button", name="Save module").click()
