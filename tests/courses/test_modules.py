@@ -95,14 +95,21 @@ def enrolment(app, module_id, user_id):
         return found
 
 
+def enrol_in(client, module_id):
+    """Press "Enrol" on the module page."""
+    url = f"/courses/modules/{module_id}"
+    return post_form(client, url + "/enrol", {}, form_url=url)
+
+
+def start_post_test(client, module_id):
+    """Press "Start an attempt" on the post-test page."""
+    url = f"/courses/modules/{module_id}/post_test"
+    return post_form(client, url + "/start", {}, form_url=url)
+
+
 def take_post_test(client, module_id, answers: dict):
     """Start an attempt and submit ``answers`` (question id -> option ids)."""
-    started = post_form(
-        client,
-        f"/courses/modules/{module_id}/post_test/start",
-        {},
-        form_url=f"/courses/modules/{module_id}/post_test",
-    )
+    started = start_post_test(client, module_id)
     assert started.status_code == 302, started.get_data(as_text=True)
     attempt_url = started.headers["Location"]
     data = {
@@ -225,9 +232,7 @@ def test_a_practitioner_completes_a_module_and_gets_a_certificate(app, client, l
 
     module_page = client.get(f"/courses/modules/{module_id}").get_data(as_text=True)
     assert "Enrol" in module_page
-    post_form(
-        client, f"/courses/modules/{module_id}/enrol", {}, form_url=f"/courses/modules/{module_id}"
-    )
+    enrol_in(client, module_id)
     resume = client.get(f"/courses/modules/{module_id}/resume")
     first, second = lesson_ids(app, module_id)
     assert resume.headers["Location"].endswith(f"/lessons/{first}")
@@ -288,9 +293,7 @@ def test_the_completion_stays_when_the_module_changes(app, client, login_as, cre
     trainer = create_user(role="trainer")
     module_id = build_module(app, trainer.id, post_test=False, lessons=1)
     learner = login_as()
-    post_form(
-        client, f"/courses/modules/{module_id}/enrol", {}, form_url=f"/courses/modules/{module_id}"
-    )
+    enrol_in(client, module_id)
     (only,) = lesson_ids(app, module_id)
     url = f"/courses/modules/{module_id}/lessons/{only}"
     post_form(client, url + "/done", {}, form_url=url)
@@ -310,15 +313,8 @@ def test_the_completion_stays_when_the_module_changes(app, client, login_as, cre
 def test_correct_answers_never_reach_the_browser_before_submission(app, client, login_as):
     module_id = build_module(app)
     login_as()
-    post_form(
-        client, f"/courses/modules/{module_id}/enrol", {}, form_url=f"/courses/modules/{module_id}"
-    )
-    started = post_form(
-        client,
-        f"/courses/modules/{module_id}/post_test/start",
-        {},
-        form_url=f"/courses/modules/{module_id}/post_test",
-    )
+    enrol_in(client, module_id)
+    started = start_post_test(client, module_id)
     page = client.get(started.headers["Location"]).get_data(as_text=True)
     assert "FATF" in page
     assert "correct" not in page.lower()
@@ -328,9 +324,7 @@ def test_correct_answers_never_reach_the_browser_before_submission(app, client, 
 def test_a_submitted_attempt_cannot_be_submitted_again_or_changed(app, client, login_as):
     module_id = build_module(app)
     learner = login_as()
-    post_form(
-        client, f"/courses/modules/{module_id}/enrol", {}, form_url=f"/courses/modules/{module_id}"
-    )
+    enrol_in(client, module_id)
     answers = option_ids(app, module_id)
     single, _ = answers
     attempt_url, _first = take_post_test(client, module_id, {single: answers[single][1][:1]})
@@ -344,17 +338,10 @@ def test_a_submitted_attempt_cannot_be_submitted_again_or_changed(app, client, l
 def test_the_attempts_limit_holds(app, client, login_as):
     module_id = build_module(app)
     login_as()
-    post_form(
-        client, f"/courses/modules/{module_id}/enrol", {}, form_url=f"/courses/modules/{module_id}"
-    )
+    enrol_in(client, module_id)
     for _ in range(3):
         take_post_test(client, module_id, {})
-    refused = post_form(
-        client,
-        f"/courses/modules/{module_id}/post_test/start",
-        {},
-        form_url=f"/courses/modules/{module_id}/post_test",
-    )
+    refused = start_post_test(client, module_id)
     page = client.get(refused.headers["Location"]).get_data(as_text=True)
     assert "You have used all the attempts this test allows." in page
     with app.app_context():
@@ -365,15 +352,8 @@ def test_the_attempts_limit_holds(app, client, login_as):
 def test_another_persons_attempt_is_not_found(app, client, login_as, create_user):
     module_id = build_module(app)
     login_as()
-    post_form(
-        client, f"/courses/modules/{module_id}/enrol", {}, form_url=f"/courses/modules/{module_id}"
-    )
-    started = post_form(
-        client,
-        f"/courses/modules/{module_id}/post_test/start",
-        {},
-        form_url=f"/courses/modules/{module_id}/post_test",
-    )
+    enrol_in(client, module_id)
+    started = start_post_test(client, module_id)
     attempt_url = started.headers["Location"]
     other = create_user(email="other@example.org")
     second = app.test_client()
