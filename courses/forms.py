@@ -68,7 +68,7 @@ class LessonForm(FlaskForm):
             "Formatted text: paragraphs, headings, lists, emphasis, links, quotations, tables and "
             "images attached to this lesson. Anything else is removed when the lesson is saved."
         ),
-        render_kw={"rows": 16, "class": "rich-text"},
+        render_kw={"rows": 16, "data-editor": "lesson"},
     )
     submit = SubmitField(_l("Save lesson"))
 

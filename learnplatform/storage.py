@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import filetype
-from flask import Response, current_app, send_file
+from flask import Response, abort, current_app, send_file
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, event
 from sqlalchemy.orm import Mapped, mapped_column
@@ -294,9 +294,14 @@ def send_stored(
     ``download_name`` (cleaned like an uploaded name) replaces the name it was uploaded with.
     Ranges and conditional requests are answered by werkzeug; the headers keep the file out of
     shared caches and stop a browser from sniffing it or running script in it, even inline.
+    A file missing from the disk (a restore without the storage directory) is a 404, logged.
     """
+    path = path_of(stored)
+    if not path.is_file():
+        logger.error("stored file %s is missing from %s", stored.id, path)
+        abort(404)
     response = send_file(
-        path_of(stored),
+        path,
         mimetype=stored.content_type,
         as_attachment=as_attachment,
         download_name=clean_file_name(download_name) if download_name else stored.original_name,

@@ -641,6 +641,23 @@ def test_the_sandbox_policy_survives_the_headers_every_page_gets(app, client):
     assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
 
 
+def test_a_file_missing_from_the_disk_is_not_found_and_logged(app, client, caplog):
+    with app.app_context():
+        stored = upload(PDF, "brief.pdf")
+        db.session.commit()
+        stored_id = stored.id
+        path_of(stored).unlink()
+
+    @app.get("/test-only/missing/<int:stored_id>")
+    def download(stored_id):
+        return send_stored(db.get_or_404(StoredFile, stored_id))
+
+    response = client.get(f"/test-only/missing/{stored_id}")
+
+    assert response.status_code == 404
+    assert f"stored file {stored_id} is missing" in caplog.text
+
+
 # Files follow the transaction that holds their rows.
 def test_an_upload_whose_transaction_is_committed_stays(app):
     with app.app_context():

@@ -1,0 +1,118 @@
+// The lesson editor: Quill over the lesson's HTML field. The field stays the form's value; the
+// editor writes its HTML back into it when the form is sent. The server cleans whatever arrives,
+// so nothing here is a defence, only a convenience. Without JavaScript the field takes HTML.
+(() => {
+  const field = document.querySelector("textarea[data-editor=lesson]");
+  const box = document.getElementById("lesson-editor");
+  if (!field || !box || !window.Quill) {
+    return;
+  }
+  const toggle = document.getElementById("lesson-editor-toggle");
+  const note = document.getElementById("lesson-editor-note");
+  const label = document.querySelector(`label[for="${field.id}"]`);
+  const Delta = window.Quill.import("delta");
+
+  // Move the editor under the field's label, before its help text.
+  field.after(box);
+  box.after(note, toggle);
+
+  const quill = new window.Quill("#lesson-editor-area", {
+    theme: "snow",
+    // Only what the server keeps: headings, emphasis, lists, quotations, links and platform images.
+    formats: ["header", "bold", "italic", "underline", "list", "blockquote", "link", "image"],
+    modules: {
+      toolbar: "#lesson-toolbar",
+      // Dropped or pasted image files would become data: addresses, which the server removes;
+      // images are lesson files, inserted from the Files panel.
+      uploader: { mimetypes: [] },
+    },
+  });
+  // Pasted top-level headings become the lesson's headings (the page keeps h1 for its title).
+  quill.clipboard.addMatcher("H1", (node, delta) =>
+    delta.compose(new Delta().retain(delta.length(), { header: 2 })),
+  );
+
+  quill.theme.tooltip.textbox.setAttribute("aria-label", box.dataset.linkLabel);
+
+  const editable = quill.root;
+  editable.setAttribute("role", "textbox");
+  editable.setAttribute("aria-multiline", "true");
+  if (label) {
+    label.id ||= `${field.id}-label`;
+    editable.setAttribute("aria-labelledby", label.id);
+    label.addEventListener("click", () => {
+      if (!box.hidden) {
+        quill.focus();
+      }
+    });
+  }
+  if (field.hasAttribute("aria-describedby")) {
+    editable.setAttribute("aria-describedby", field.getAttribute("aria-describedby"));
+  }
+
+  const holdsTable = (html) => /<table[\s>]/i.test(html);
+  const editorHTML = () => (quill.getText().trim() || quill.root.querySelector("img") ? quill.getSemanticHTML() : "");
+  const imageButtons = document.querySelectorAll("[data-insert-image]");
+  const imageHints = document.querySelectorAll("[data-image-html]");
+
+  const showVisual = (visual) => {
+    box.hidden = !visual;
+    field.hidden = visual;
+    toggle.textContent = visual ? box.dataset.source : box.dataset.visual;
+    imageButtons.forEach((button) => {
+      button.hidden = !visual;
+    });
+    imageHints.forEach((hint) => {
+      hint.hidden = visual;
+    });
+  };
+
+  const toVisual = () => {
+    if (holdsTable(field.value)) {
+      note.textContent = box.dataset.tableNote;
+      note.hidden = false;
+      return false;
+    }
+    note.hidden = true;
+    quill.setContents(quill.clipboard.convert({ html: field.value }), "silent");
+    quill.history.clear();
+    showVisual(true);
+    return true;
+  };
+
+  toggle.hidden = false;
+  toggle.addEventListener("click", () => {
+    if (box.hidden) {
+      if (toVisual()) {
+        quill.focus();
+      }
+    } else {
+      field.value = editorHTML();
+      showVisual(false);
+      field.focus();
+    }
+  });
+
+  imageButtons.forEach((button) => {
+    button.addEventListener("click", () => {
+      const alt = window.prompt(box.dataset.altPrompt, "");
+      if (alt === null) {
+        return;
+      }
+      const range = quill.getSelection(true);
+      quill.insertEmbed(range.index, "image", button.dataset.insertImage, "user");
+      quill.formatText(range.index, 1, "alt", alt.trim(), "user");
+      quill.setSelection(range.index + 1, 0, "user");
+    });
+  });
+
+  field.form.addEventListener("submit", () => {
+    if (!box.hidden) {
+      field.value = editorHTML();
+    }
+  });
+
+  if (!toVisual()) {
+    showVisual(false);
+  }
+})();
