@@ -6,4 +6,4 @@ bp = Blueprint("courses", __name__)
 #: pages outside /courses: the public verification of certificates
 verify_bp = Blueprint("certificates", __name__)
 
-from courses import manage, views  # noqa: E402,F401  (registers the routes)
+from courses import manage, views, webinar_views  # noqa: E402,F401  (registers the routes)

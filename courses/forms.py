@@ -1,15 +1,17 @@
-"""Forms for authoring modules, lessons and quizzes."""
+"""Forms for authoring modules, lessons and quizzes, and webinar series with their files."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
+    DateTimeLocalField,
     FieldList,
     Form,
     FormField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -158,3 +160,72 @@ class InviteForm(FlaskForm):
         render_kw={"rows": 3},
     )
     submit = SubmitField(_l("Enrol them"))
+
+
+class SeriesForm(FlaskForm):
+    """A webinar series' description and who may see it."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(
+        _l("Description"),
+        validators=[Length(max=4000)],
+        description=_l("Who the series is for and what it covers."),
+        render_kw={"rows": 4},
+    )
+    theme = SelectField(_l("Theme"), choices=options(THEMES), validators=[DataRequired()])
+    language = SelectField(_l("Language"), choices=options(LANGUAGES), validators=[DataRequired()])
+    rooms = SelectMultipleField(
+        _l("Only for the members of these iRooms"),
+        coerce=int,
+        description=_l("Leave every box empty for a series every logged-in user can watch."),
+    )
+    submit = SubmitField(_l("Save series"))
+
+
+class WebinarForm(FlaskForm):
+    """A webinar's details."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    starts_at = DateTimeLocalField(
+        _l("Date and time (UTC)"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired(_l("Give the date and time, for example 2026-03-14 14:00."))],
+    )
+    speakers = StringField(
+        _l("Speakers"),
+        validators=[Length(max=500)],
+        description=_l("Names and functions, separated by semicolons."),
+    )
+    language = SelectField(_l("Language"), choices=options(LANGUAGES), validators=[DataRequired()])
+    description = TextAreaField(
+        _l("Description"), validators=[Length(max=4000)], render_kw={"rows": 4}
+    )
+    submit = SubmitField(_l("Save webinar"))
+
+
+class RecordingForm(FlaskForm):
+    """The recording of a webinar."""
+
+    file = FileField(
+        _l("Recording"), validators=[FileRequired(_l("Choose the recording to upload."))]
+    )
+    submit = SubmitField(_l("Upload the recording"))
+
+
+class SlidesForm(FlaskForm):
+    """The slides of a webinar."""
+
+    file = FileField(_l("Slides (PDF)"), validators=[FileRequired(_l("Choose a PDF to upload."))])
+    submit = SubmitField(_l("Upload the slides"))
+
+
+class CaptionForm(FlaskForm):
+    """Captions of a recording in one language."""
+
+    language = SelectField(
+        _l("Captions language"), choices=options(LANGUAGES), validators=[DataRequired()]
+    )
+    file = FileField(
+        _l("Captions (WebVTT)"), validators=[FileRequired(_l("Choose a .vtt file to upload."))]
+    )
+    submit = SubmitField(_l("Upload the captions"))

@@ -333,6 +333,16 @@ class WebinarSeries(db.Model):
     webinars: Mapped[list["Webinar"]] = relationship(
         back_populates="series", order_by="Webinar.starts_at", cascade="all, delete-orphan"
     )
+    #: when not empty, only members of these iRooms (and the series' trainers) see the series
+    rooms = relationship("Room", secondary="webinar_series_rooms", order_by="Room.name")
+
+
+#: iRooms whose members may see a restricted webinar series
+series_rooms = db.Table(
+    "webinar_series_rooms",
+    db.Column("series_id", ForeignKey("webinar_series.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("room_id", ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
 
 
 class Webinar(db.Model):
@@ -355,4 +365,74 @@ class Webinar(db.Model):
     #: what the webinar covers, plain text
     description: Mapped[str] = mapped_column(Text, default="")
 
+    #: the recording, a video or audio file, once the webinar has taken place
+    recording_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stored_files.id", ondelete="SET NULL")
+    )
+    #: the slides, a PDF
+    slides_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stored_files.id", ondelete="SET NULL")
+    )
+
     series: Mapped[WebinarSeries] = relationship(back_populates="webinars")
+    recording = relationship("StoredFile", foreign_keys=[recording_id])
+    slides = relationship("StoredFile", foreign_keys=[slides_id])
+    captions: Mapped[list["Caption"]] = relationship(
+        back_populates="webinar", order_by="Caption.language", cascade="all, delete-orphan"
+    )
+
+
+class Caption(db.Model):
+    """Captions of a webinar's recording in one language, as WebVTT."""
+
+    __tablename__ = "webinar_captions"
+    __table_args__ = (UniqueConstraint("webinar_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webinar_id: Mapped[int] = mapped_column(ForeignKey("webinars.id", ondelete="CASCADE"))
+    #: a key of ``choices.LANGUAGES``
+    language: Mapped[str] = mapped_column(String(8))
+    stored_file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id", ondelete="CASCADE"))
+
+    webinar: Mapped[Webinar] = relationship(back_populates="captions")
+    stored_file = relationship("StoredFile")
+
+
+class RecordingEvent(db.Model):
+    """One view or one download of a webinar's recording (or its slides): who, what and when.
+
+    Kept one row per event, never as totals, so that figures can be sliced by any period later.
+    """
+
+    __tablename__ = "recording_events"
+    __table_args__ = (db.Index("ix_recording_events_webinar_kind_at", "webinar_id", "kind", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webinar_id: Mapped[int] = mapped_column(ForeignKey("webinars.id", ondelete="CASCADE"))
+    #: ``view`` (a playback started), ``download`` (the recording) or ``slides`` (downloaded)
+    kind: Mapped[str] = mapped_column(String(10))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    #: the file viewed or downloaded, while it is kept
+    stored_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stored_files.id", ondelete="SET NULL")
+    )
+    #: UTC time of the event
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ViewMark(db.Model):
+    """When a person's last counted view of a webinar was: a new view counts only after the
+    window has passed. Updated with a conditional UPDATE, so that two requests at once count one.
+    """
+
+    __tablename__ = "recording_view_marks"
+
+    webinar_id: Mapped[int] = mapped_column(
+        ForeignKey("webinars.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    counted_at: Mapped[datetime]

@@ -5,10 +5,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from courses import access, bp, services, verify_bp
-from courses.models import Certificate, Enrolment, Module, Quiz, WebinarSeries
+from courses.models import Certificate, Enrolment, Module, Quiz
 from learnplatform.choices import LANGUAGES, THEMES
 from learnplatform.extensions import db
 from learnplatform.storage import send_stored
@@ -307,17 +307,3 @@ def verify(code):
     return render_template("courses/verify.html", certificate=found, code=code[:40]), (
         200 if found else 404
     )
-
-
-@bp.get("/webinars")
-@login_required
-def webinars():
-    """Webinar series with their webinars, newest series first."""
-    page = db.paginate(
-        select(WebinarSeries)
-        .options(selectinload(WebinarSeries.webinars))
-        .order_by(WebinarSeries.created_at.desc(), WebinarSeries.id.desc()),
-        per_page=PAGE_SIZE,
-        max_per_page=50,
-    )
-    return render_template("courses/webinars.html", page=page, themes=THEMES, languages=LANGUAGES)

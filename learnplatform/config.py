@@ -71,6 +71,14 @@ def from_environment(instance_path: Path) -> dict:
         # Uploaded files: kept outside static/ under generated names (learnplatform.storage).
         "STORAGE_DIR": os.environ.get("STORAGE_DIR") or str(instance_path / "storage"),
         "ATTACHMENT_MAX_BYTES": _int("ATTACHMENT_MAX_BYTES", 50 * 1024 * 1024),
+        "RECORDING_MAX_BYTES": _int("RECORDING_MAX_BYTES", 2 * 1024 * 1024 * 1024),
+        # Production: let the front web server send stored files once a view has allowed them.
+        # "x-accel-redirect" (nginx: an internal location at STORAGE_ACCEL_PREFIX aliased to
+        # STORAGE_DIR) or "x-sendfile" (Apache mod_xsendfile); empty: the application sends them.
+        "STORAGE_SENDFILE": os.environ.get("STORAGE_SENDFILE", "").lower(),
+        "STORAGE_ACCEL_PREFIX": os.environ.get("STORAGE_ACCEL_PREFIX", "/_storage/"),
+        # A recording played again by the same person within this window is not a new view.
+        "VIEW_WINDOW_MINUTES": _int("VIEW_WINDOW_MINUTES", 30),
         # Zip-based documents (Word, Excel, PowerPoint, OpenDocument) are opened before anything
         # else is done with them; these bound what a crafted archive can cost.
         "ZIP_MAX_ENTRIES": _int("ZIP_MAX_ENTRIES", 2000),

@@ -41,7 +41,12 @@ def add_security_headers(response):
 
 #: Views that take uploads, with the setting that bounds their files; every other request is
 #: bounded by ``MAX_CONTENT_LENGTH``.
-UPLOAD_LIMITS = {"courses.add_attachment": "ATTACHMENT_MAX_BYTES"}
+UPLOAD_LIMITS = {
+    "courses.add_attachment": "ATTACHMENT_MAX_BYTES",
+    "courses.upload_recording": "RECORDING_MAX_BYTES",
+    "courses.upload_slides": "ATTACHMENT_MAX_BYTES",
+    "courses.upload_captions": "ATTACHMENT_MAX_BYTES",
+}
 
 
 def refuse_oversized_forms() -> None:

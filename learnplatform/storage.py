@@ -20,16 +20,18 @@ import struct
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Collection
-from datetime import datetime
+from collections.abc import Callable, Collection, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
+from urllib.parse import quote as url_quote
 
 import filetype
-from flask import Response, abort, current_app, send_file
+from flask import Response, abort, current_app, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, event
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.http import dump_options_header
 
 from learnplatform.audit import utcnow
 from learnplatform.extensions import db
@@ -77,6 +79,7 @@ ODT = "application/vnd.oasis.opendocument.text"
 ODS = "application/vnd.oasis.opendocument.spreadsheet"
 ODP = "application/vnd.oasis.opendocument.presentation"
 TEXT = "text/plain"
+WEBVTT = "text/vtt"
 
 #: office documents and plain text; legacy binary .doc/.xls/.ppt are left out on purpose: they
 #: cannot be told apart reliably from their first bytes and are where macros usually hide
@@ -89,6 +92,8 @@ AUDIO_TYPES = frozenset({"audio/mpeg", "audio/wav", "audio/mp4", "audio/ogg"})
 VIDEO_TYPES = frozenset({"video/mp4", "video/webm", "video/ogg"})
 #: what a webinar recording may be: a video, or only its sound
 RECORDING_TYPES = VIDEO_TYPES | AUDIO_TYPES
+#: captions of a recording
+CAPTION_TYPES = frozenset({WEBVTT})
 #: what a lesson attachment may be
 ATTACHMENT_TYPES = DOCUMENT_TYPES | IMAGE_TYPES | AUDIO_TYPES | VIDEO_TYPES
 
@@ -103,6 +108,7 @@ _KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     ODS: (_l("OpenDocument spreadsheet (.ods)"), (".ods",)),
     ODP: (_l("OpenDocument presentation (.odp)"), (".odp",)),
     TEXT: (_l("plain text (.txt)"), (".txt",)),
+    WEBVTT: (_l("WebVTT captions (.vtt)"), (".vtt",)),
     "image/png": (_l("PNG image"), (".png",)),
     "image/jpeg": (_l("JPEG image"), (".jpg", ".jpeg")),
     "image/gif": (_l("GIF image"), (".gif",)),
@@ -137,6 +143,8 @@ _ODF_TYPES = frozenset({ODT, ODS, ODP})
 _ZIP_BASED_TYPES = frozenset(_OOXML_PARTS.values()) | _ODF_TYPES
 
 CHUNK_SIZE = 1024 * 1024
+#: how much of a file is read at a time while it is sent
+SEND_CHUNK_SIZE = 256 * 1024
 #: how much of the start of a file its type is recognised from (filetype reads as much)
 _HEAD_SIZE = 8192
 #: an entry unpacking to more than this many bytes may not be more than _MAX_RATIO times its
@@ -287,32 +295,148 @@ def delete_stored(stored: StoredFile) -> None:
 
 
 def send_stored(
-    stored: StoredFile, *, as_attachment: bool = True, download_name: str | None = None
+    stored: StoredFile,
+    *,
+    as_attachment: bool = True,
+    download_name: str | None = None,
+    on_complete: Callable[[], None] | None = None,
 ) -> Response:
     """Send ``stored`` to a person the calling view has already allowed to have it.
 
     ``download_name`` (cleaned like an uploaded name) replaces the name it was uploaded with.
-    Ranges and conditional requests are answered by werkzeug; the headers keep the file out of
-    shared caches and stop a browser from sniffing it or running script in it, even inline.
-    A file missing from the disk (a restore without the storage directory) is a 404, logged.
+    One byte range is answered with 206; several ranges, or one outside the file, with 416.
+    The body is read in chunks as it is sent, so memory stays flat whatever the size; with
+    ``STORAGE_SENDFILE`` set, the front web server sends the bytes instead (X-Accel-Redirect for
+    nginx, X-Sendfile for Apache) and answers the range itself.
+    ``on_complete`` is called, outside the request, once the response has sent the file's last
+    byte (a whole download, or the range that finishes a resumed one); with the front server
+    sending, it is called when such a request is handed over.
+    The headers keep the file out of shared caches and stop a browser from sniffing it or
+    running script in it, even inline. A file missing from the disk is a 404, logged.
     """
     path = path_of(stored)
     if not path.is_file():
         logger.error("stored file %s is missing from %s", stored.id, path)
         abort(404)
-    response = send_file(
-        path,
-        mimetype=stored.content_type,
-        as_attachment=as_attachment,
-        download_name=clean_file_name(download_name) if download_name else stored.original_name,
-        conditional=True,
-        etag=stored.sha256,
-        max_age=None,
+    response = Response(mimetype=stored.content_type)
+    headers = response.headers
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Cache-Control"] = "private, no-store"
+    headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    headers["Accept-Ranges"] = "bytes"
+    headers["Content-Disposition"] = _disposition(
+        "attachment" if as_attachment else "inline",
+        clean_file_name(download_name) if download_name else stored.original_name,
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.set_etag(stored.sha256)
+    response.last_modified = stored.created_at
+    if request.if_none_match.contains(stored.sha256):
+        response.status_code = 304
+        return response
+    asked = _requested_range(stored)
+    if asked is None:
+        response.status_code = 416
+        headers["Content-Range"] = f"bytes */{stored.size}"
+        return response
+    start, end = asked
+    if (start, end) != (0, stored.size):
+        response.status_code = 206
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{stored.size}"
+
+    sendfile = current_app.config["STORAGE_SENDFILE"]
+    if sendfile:
+        # The front server reads the Range header itself; the refusals above still stand.
+        response.status_code = 200
+        headers.pop("Content-Range", None)
+        if sendfile == "x-sendfile":
+            headers["X-Sendfile"] = str(path)
+        else:
+            headers["X-Accel-Redirect"] = current_app.config["STORAGE_ACCEL_PREFIX"] + (
+                stored.storage_key
+            )
+        # Counted as the application counts: a request for the file's end, not a probe.
+        if on_complete is not None and request.method != "HEAD" and end == stored.size:
+            on_complete()
+        return response
+
+    response.response = _FileBody(
+        path, start, end - start, on_complete if end == stored.size else None
+    )
+    response.direct_passthrough = True
+    response.content_length = end - start
     return response
+
+
+class _FileBody:
+    """The bytes ``[start, start + length)`` of a file, read a chunk at a time as they are sent.
+
+    ``on_complete`` runs when the server closes the body after every byte went out.
+    """
+
+    def __init__(
+        self, path: Path, start: int, length: int, on_complete: Callable[[], None] | None
+    ) -> None:
+        self.file = path.open("rb")
+        self.file.seek(start)
+        self.remaining = length
+        self.on_complete = on_complete
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self.remaining > 0:
+            chunk = self.file.read(min(SEND_CHUNK_SIZE, self.remaining))
+            if not chunk:
+                return
+            self.remaining -= len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self.file.close()
+        if self.remaining == 0 and self.on_complete is not None:
+            callback, self.on_complete = self.on_complete, None
+            callback()
+
+
+def _requested_range(stored: StoredFile) -> tuple[int, int] | None:
+    """The ``[start, end)`` bytes asked for: the whole file, one range, or ``None`` for 416
+    (several ranges, or one outside the file).
+
+    A Range header that cannot be parsed is ignored, as HTTP says; so is one whose If-Range no
+    longer matches the file.
+    """
+    whole = (0, stored.size)
+    if "Range" not in request.headers:
+        return whole
+    if_range = request.if_range
+    if if_range.etag is not None and if_range.etag != stored.sha256:
+        return whole
+    modified = stored.created_at.replace(microsecond=0, tzinfo=UTC)
+    if if_range.date is not None and if_range.date != modified:
+        return whole
+    asked = request.range
+    if asked is None or asked.units != "bytes":
+        return whole
+    return asked.range_for_length(stored.size) if len(asked.ranges) == 1 else None
+
+
+def _disposition(kind: str, name: str) -> str:
+    """A Content-Disposition header value: the name in ASCII, and in UTF-8 when it needs it."""
+    try:
+        name.encode("ascii")
+    except UnicodeEncodeError:
+        # The fallback keeps the extension and never becomes ".mp4" (hidden) or " .mp4": a name
+        # in another script has nothing left in ASCII but its extension.
+        stem, extension = os.path.splitext(name)
+        simple = _trim(re.sub(r"\s+", " ", _in_ascii(stem))) or "file"
+        extension = _in_ascii(extension)
+        simple += extension if _trim(extension) else ""
+        quoted = url_quote(name, safe="!#$&+-.^_`|~")
+        return dump_options_header(kind, {"filename": simple, "filename*": f"UTF-8''{quoted}"})
+    return dump_options_header(kind, {"filename": name})
+
+
+def _in_ascii(text: str) -> str:
+    """``text`` with accents dropped and whatever has no ASCII form left out."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
 def _storage_root() -> Path:
@@ -394,6 +518,10 @@ def _recognise(path: Path, *, is_text: bool, allowed: Collection[str]) -> str | 
             return "video/ogg"
         return content_type
     if is_text and _is_plain_text(head):
+        # A caption file is text that says so on its first line.
+        first_line = head.decode("utf-8", errors="ignore").lstrip("\ufeff").split("\n", 1)[0]
+        if WEBVTT in allowed and re.fullmatch(r"WEBVTT(?:[ \t].*)?\r?", first_line):
+            return WEBVTT
         return TEXT
     return None
 

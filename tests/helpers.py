@@ -1,6 +1,7 @@
 """Test helpers that read like what a person does: fill a form, log in, read an e-mail."""
 
 import re
+import threading
 
 from sqlalchemy import select
 
@@ -88,3 +89,37 @@ def count_queries(app, client, path: str) -> int:
     with QueryCounter(engine) as counter:
         assert client.get(path).status_code == 200
     return counter.count
+
+
+def in_parallel(app, user_email, count, action):
+    """Run ``action(browser)()`` for ``count`` logged-in browsers of one person at the same
+    moment, as double clicks and two tabs do; the results, in the order they finished."""
+    clients = []
+    for _ in range(count):
+        browser = app.test_client()
+        Auth(browser).login(user_email, PASSWORD)
+        clients.append(browser)
+    prepared = [action(browser) for browser in clients]
+    barrier = threading.Barrier(count)
+    results = []
+
+    def run(send):
+        barrier.wait()
+        results.append(send())
+
+    threads = [threading.Thread(target=run, args=(send,)) for send in prepared]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def post_later(url, form_url):
+    """An action for ``in_parallel``: post the form of ``form_url`` to ``url``; its status."""
+
+    def prepare(browser):
+        token = csrf_token(browser, form_url)
+        return lambda: browser.post(url, data={"csrf_token": token}).status_code
+
+    return prepare

@@ -2,7 +2,6 @@
 tests, completion and certificates, through the pages people use."""
 
 import re
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -18,7 +17,15 @@ from courses.models import (
     QuizAttempt,
 )
 from learnplatform.extensions import db
-from tests.helpers import PASSWORD, Auth, count_queries, csrf_token, post_form
+from tests.helpers import (
+    PASSWORD,
+    Auth,
+    count_queries,
+    csrf_token,
+    in_parallel,
+    post_form,
+    post_later,
+)
 
 
 def build_module(app, author_id=None, *, lessons=2, post_test=True, mode="open", title=None):
@@ -454,41 +461,11 @@ def test_enrolment_by_approval_and_by_invitation(app, client, login_as, create_u
 
 
 # Double clicks and two tabs: one enrolment, one attempt, one completion, one certificate.
-def _in_parallel(app, user_email, count, action):
-    clients = []
-    for _ in range(count):
-        browser = app.test_client()
-        Auth(browser).login(user_email, PASSWORD)
-        clients.append(browser)
-    prepared = [action(browser) for browser in clients]
-    barrier = threading.Barrier(count)
-    results = []
-
-    def run(send):
-        barrier.wait()
-        results.append(send())
-
-    threads = [threading.Thread(target=run, args=(send,)) for send in prepared]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
-def _post_later(url, form_url):
-    def prepare(browser):
-        token = csrf_token(browser, form_url)
-        return lambda: browser.post(url, data={"csrf_token": token}).status_code
-
-    return prepare
-
-
 def test_parallel_enrol_clicks_make_one_enrolment(app, create_user):
     module_id = build_module(app)
     learner = create_user()
     url = f"/courses/modules/{module_id}"
-    statuses = _in_parallel(app, learner.email, 4, _post_later(url + "/enrol", url))
+    statuses = in_parallel(app, learner.email, 4, post_later(url + "/enrol", url))
     assert statuses == [302] * 4
     with app.app_context():
         assert db.session.scalar(select(func.count(Enrolment.id))) == 1
@@ -501,13 +478,13 @@ def test_parallel_attempt_starts_and_lesson_clicks_make_one_each(app, create_use
         services.enrol(db.session.get(Module, module_id), learner)
         db.session.commit()
     url = f"/courses/modules/{module_id}"
-    statuses = _in_parallel(
-        app, learner.email, 4, _post_later(url + "/post_test/start", url + "/post_test")
+    statuses = in_parallel(
+        app, learner.email, 4, post_later(url + "/post_test/start", url + "/post_test")
     )
     assert statuses == [302] * 4
     (only,) = lesson_ids(app, module_id)
     lesson_url = f"{url}/lessons/{only}"
-    statuses = _in_parallel(app, learner.email, 4, _post_later(lesson_url + "/done", lesson_url))
+    statuses = in_parallel(app, learner.email, 4, post_later(lesson_url + "/done", lesson_url))
     assert statuses == [302] * 4
     with app.app_context():
         assert db.session.scalar(select(func.count(QuizAttempt.id))) == 1
@@ -535,7 +512,7 @@ def test_parallel_submissions_grade_once_and_certify_once(app, create_user):
         token = csrf_token(browser, attempt_url)
         return lambda: browser.post(attempt_url, data={"csrf_token": token, **data}).status_code
 
-    assert _in_parallel(app, learner.email, 4, prepare) == [302] * 4
+    assert in_parallel(app, learner.email, 4, prepare) == [302] * 4
     with app.app_context():
         assert db.session.scalar(select(func.count(Certificate.id))) == 1
         assert db.session.scalar(select(func.count(QuizAttempt.id))) == 1

@@ -9,9 +9,11 @@ import io
 import re
 import stat
 import struct
+import tracemalloc
 import warnings
 import zipfile
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from learnplatform import storage
 from learnplatform.extensions import db
 from learnplatform.storage import (
     ATTACHMENT_TYPES,
+    CAPTION_TYPES,
     DOCUMENT_TYPES,
     IMAGE_TYPES,
     StorageRefused,
@@ -268,6 +271,53 @@ def test_a_type_the_upload_does_not_allow_is_refused_naming_what_is_accepted(app
     message = str(refused)
     assert "PNG image" in message and "WebP image" in message
     assert "PDF" not in message
+
+
+# Captions: a WebVTT file is text that says so on its first line.
+CUES = "\n\n00:00:00.000 --> 00:00:04.000\n<v Amina>Welcome to the webinar.\n"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        ("WEBVTT" + CUES).encode(),
+        ("WEBVTT - Returning foreign terrorist fighters" + CUES).encode(),
+        ("WEBVTT\tRésumé" + CUES).encode(),
+        ("\ufeffWEBVTT" + CUES).encode(),
+        ("WEBVTT" + CUES).replace("\n", "\r\n").encode(),
+    ],
+    ids=["bare", "with-title", "tab-title", "byte-order-mark", "crlf"],
+)
+def test_captions_are_recognised_as_webvtt(app_context, data):
+    stored = upload(data, "captions.vtt", allowed=CAPTION_TYPES)
+
+    assert stored.content_type == "text/vtt"
+    assert stored.original_name == "captions.vtt"
+
+
+def test_a_webvtt_text_where_captions_are_not_asked_for_is_plain_text(app_context):
+    stored = upload(("WEBVTT" + CUES).encode(), "captions.vtt", allowed=DOCUMENT_TYPES)
+
+    assert stored.content_type == "text/plain"
+    assert stored.original_name == "captions.vtt.txt"
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (HTML, "captions.vtt"),
+        (b"WEBVTT\n\n" + HTML, "captions.vtt"),
+        (("Welcome to the webinar." + CUES).encode(), "captions.vtt"),
+        (("WEBVTTX" + CUES).encode(), "captions.vtt"),
+        (("NOTE first\nWEBVTT" + CUES).encode(), "captions.vtt"),
+        (PDF, "captions.vtt"),
+    ],
+    ids=["html", "webvtt-then-html", "no-header", "header-run-on", "header-not-first", "pdf"],
+)
+def test_what_is_not_webvtt_is_refused_as_captions(app, app_context, data, name):
+    refused = assert_refused(app, data, name, allowed=CAPTION_TYPES)
+
+    assert "WebVTT captions (.vtt)" in str(refused)
 
 
 @pytest.mark.parametrize(
@@ -656,6 +706,306 @@ def test_a_file_missing_from_the_disk_is_not_found_and_logged(app, client, caplo
 
     assert response.status_code == 404
     assert f"stored file {stored_id} is missing" in caplog.text
+
+
+# Serving: one range, resumed downloads, the front server, memory, and completed downloads.
+@dataclass
+class Served:
+    """A stored file served at ``url`` by a test-only view calling :func:`send_stored`."""
+
+    url: str
+    storage_key: str
+    path: Path
+    etag: str
+    size: int
+    #: one entry per download the view was told had completed
+    completed: list[int] = field(default_factory=list)
+
+
+def serve(app, data: bytes | None = None, name: str = "brief.pdf", *, stream=None, **options):
+    """Keep ``data`` (or what ``stream`` holds) and serve it as a download view would."""
+    with app.app_context():
+        stored = save_upload(
+            io.BytesIO(data) if stream is None else stream,
+            name,
+            allowed=ATTACHMENT_TYPES,
+            max_bytes=64 * 1024 * 1024,
+        )
+        db.session.commit()
+        stored_id = stored.id
+        served = Served(
+            url=f"/test-only/files/{stored_id}",
+            storage_key=stored.storage_key,
+            path=path_of(stored),
+            etag=stored.sha256,
+            size=stored.size,
+        )
+
+    @app.get("/test-only/files/<int:stored_id>")  # answers HEAD too, as every GET view does
+    def serve_file(stored_id):
+        return send_stored(
+            db.get_or_404(StoredFile, stored_id),
+            on_complete=lambda: served.completed.append(stored_id),
+            **options,
+        )
+
+    return served
+
+
+class FiniteStream:
+    """An upload of ``size`` bytes of text, made as it is read, never held whole."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def read(self, size: int = -1) -> bytes:
+        assert size > 0, "the whole stream must never be asked for"
+        size = min(size, self.left)
+        self.left -= size
+        return b"A" * size
+
+
+@pytest.mark.parametrize(
+    ("header", "start", "end"),
+    [("bytes=0-3", 0, 4), ("bytes=-4", len(PDF) - 4, len(PDF)), ("bytes=4-", 4, len(PDF))],
+    ids=["first-bytes", "last-bytes", "from-a-byte-on"],
+)
+def test_a_player_asking_for_one_range_gets_those_bytes_only(app, client, header, start, end):
+    served = serve(app, PDF)
+
+    with client.get(served.url, headers={"Range": header}) as response:
+        body = response.get_data()
+
+    assert response.status_code == 206
+    assert body == PDF[start:end]
+    assert response.content_length == end - start
+    assert response.headers["Content-Range"] == f"bytes {start}-{end - 1}/{len(PDF)}"
+    assert response.headers["Accept-Ranges"] == "bytes"
+
+
+def test_a_whole_download_says_ranges_are_accepted(app, client):
+    served = serve(app, PDF)
+
+    with client.get(served.url) as response:
+        body = response.get_data()
+
+    assert response.status_code == 200
+    assert body == PDF
+    assert response.content_length == len(PDF)
+    assert response.headers["Accept-Ranges"] == "bytes"
+    assert "Content-Range" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "header", ["bytes=0-1,4-5", "bytes=999999-", f"bytes={len(PDF)}-{len(PDF) + 10}"]
+)
+def test_several_ranges_or_one_past_the_end_are_refused_naming_the_size(app, client, header):
+    served = serve(app, PDF)
+
+    with client.get(served.url, headers={"Range": header}) as response:
+        body = response.get_data()
+
+    assert response.status_code == 416
+    assert response.headers["Content-Range"] == f"bytes */{len(PDF)}"
+    assert PDF not in body
+    assert served.completed == []
+
+
+@pytest.mark.parametrize("header", ["bytes=abc", "bytes=4-1", "pages=1-2", "bytes"])
+def test_a_range_header_that_cannot_be_read_gets_the_whole_file(app, client, header):
+    served = serve(app, PDF)
+
+    with client.get(served.url, headers={"Range": header}) as response:
+        body = response.get_data()
+
+    assert response.status_code == 200
+    assert body == PDF
+    assert "Content-Range" not in response.headers
+
+
+def test_resuming_a_download_of_a_file_that_changed_starts_again(app, client):
+    served = serve(app, PDF)
+    with client.head(served.url) as first:
+        last_modified = first.headers["Last-Modified"]
+
+    def get(if_range: str):
+        with client.get(served.url, headers={"Range": "bytes=4-", "If-Range": if_range}) as r:
+            return r.status_code, r.get_data()
+
+    assert get('"' + "0" * 64 + '"') == (200, PDF)
+    assert get(f'"{served.etag}"') == (206, PDF[4:])
+    assert get("Mon, 01 Jan 2024 00:00:00 GMT") == (200, PDF)
+    assert get(last_modified) == (206, PDF[4:])
+
+
+def test_a_download_the_browser_already_has_is_neither_sent_nor_counted(app, client):
+    served = serve(app, PDF)
+
+    with client.get(served.url, headers={"If-None-Match": f'"{served.etag}"'}) as response:
+        body = response.get_data()
+
+    assert response.status_code == 304
+    assert body == b""
+    assert served.completed == []
+
+
+def test_a_whole_download_is_counted_once_after_its_last_byte_is_sent(app, client):
+    served = serve(app, PDF)
+
+    with client.get(served.url) as response:
+        assert response.get_data() == PDF
+        assert served.completed == []  # not until the server is done with the response
+
+    assert served.completed == [int(served.url.rsplit("/", 1)[1])]
+
+
+def test_the_range_that_finishes_a_resumed_download_is_counted(app, client):
+    served = serve(app, PDF)
+
+    with client.get(served.url, headers={"Range": "bytes=10-"}) as response:
+        assert response.get_data() == PDF[10:]
+
+    assert len(served.completed) == 1
+
+
+def test_a_range_that_stops_before_the_end_is_not_counted(app, client):
+    served = serve(app, PDF)
+
+    with client.get(served.url, headers={"Range": "bytes=2-5"}) as response:
+        assert response.get_data() == PDF[2:6]
+
+    assert served.completed == []
+
+
+def test_a_download_broken_off_before_the_end_is_not_counted(app, client):
+    served = serve(app, stream=FiniteStream(2 * storage.SEND_CHUNK_SIZE + 10), name="big.txt")
+
+    with client.get(served.url) as response:
+        first = next(iter(response.response))  # the browser goes away after one chunk
+
+    assert first == b"A" * storage.SEND_CHUNK_SIZE
+    assert served.completed == []
+
+
+def test_asking_only_for_the_headers_is_not_counted(app, client):
+    served = serve(app, PDF)
+
+    with client.head(served.url) as response:
+        body = response.get_data()
+
+    assert response.status_code == 200
+    assert body == b""
+    assert response.content_length == len(PDF)
+    assert served.completed == []
+
+
+def test_a_large_download_is_sent_in_chunks_without_filling_memory(app, client):
+    size = 40 * 1024 * 1024
+    served = serve(app, stream=FiniteStream(size), name="big.txt")
+    sent = largest = 0
+
+    tracemalloc.start()
+    try:
+        with client.get(served.url) as response:
+            for chunk in response.response:
+                sent += len(chunk)
+                largest = max(largest, len(chunk))
+            _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert response.status_code == 200
+    assert response.content_length == sent == size
+    assert largest == storage.SEND_CHUNK_SIZE
+    assert peak < 4 * 1024 * 1024, f"{peak} bytes held while sending {size}"
+    assert len(served.completed) == 1
+
+
+@pytest.mark.parametrize(
+    ("setting", "header", "value"),
+    [
+        ("x-accel-redirect", "X-Accel-Redirect", lambda s: f"/_storage/{s.storage_key}"),
+        ("x-sendfile", "X-Sendfile", lambda s: str(s.path)),
+    ],
+)
+def test_the_front_server_can_send_the_file_instead(app, client, setting, header, value):
+    app.config["STORAGE_SENDFILE"] = setting
+    served = serve(app, PDF, as_attachment=False)
+
+    with client.get(served.url, headers={"Range": "bytes=0-3"}) as response:
+        body = response.get_data()
+
+    assert response.status_code == 200  # the front server answers the range itself
+    assert response.headers[header] == value(served)
+    assert Path(value(served)).is_absolute()
+    assert body == b""
+    assert "Content-Range" not in response.headers
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == "inline; filename=brief.pdf"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert served.completed == []  # the start of the file only: not a download
+
+    with client.get(served.url) as response:
+        response.get_data()
+    with client.head(served.url) as response:
+        response.get_data()
+    assert len(served.completed) == 1  # the whole file, counted when handed over; not the probe
+
+
+def test_the_front_server_gets_files_under_the_configured_prefix(app, client):
+    app.config["STORAGE_SENDFILE"] = "x-accel-redirect"
+    app.config["STORAGE_ACCEL_PREFIX"] = "/internal/files/"
+    served = serve(app, PDF)
+
+    with client.get(served.url) as response:
+        assert response.get_data() == b""
+
+    assert response.headers["X-Accel-Redirect"] == f"/internal/files/{served.storage_key}"
+    assert "X-Sendfile" not in response.headers
+
+
+@pytest.mark.parametrize("setting", ["x-accel-redirect", "x-sendfile"])
+def test_several_ranges_are_refused_before_the_front_server_is_asked(app, client, setting):
+    app.config["STORAGE_SENDFILE"] = setting
+    served = serve(app, PDF)
+
+    with client.get(served.url, headers={"Range": "bytes=0-1,4-5"}) as response:
+        response.get_data()
+
+    assert response.status_code == 416
+    assert response.headers["Content-Range"] == f"bytes */{len(PDF)}"
+    assert "X-Accel-Redirect" not in response.headers
+    assert "X-Sendfile" not in response.headers
+    assert served.completed == []
+
+
+@pytest.mark.parametrize(
+    ("name", "fallback", "encoded"),
+    [
+        ("Запись вебинара.mp4", "file.mp4", "%D0%97%D0%B0%D0%BF%D0%B8%D1%81%D1%8C%20%D0%B2"),
+        ("会议记录.mp4", "file.mp4", "%E4%BC%9A%E8%AE%AE%E8%AE%B0%E5%BD%95.mp4"),
+        ("Résumé \u2013 2024.mp4", "Resume 2024.mp4", "R%C3%A9sum%C3%A9%20%E2%80%93%202024.mp4"),
+        ("Запись", "file", "%D0%97%D0%B0%D0%BF%D0%B8%D1%81%D1%8C"),
+    ],
+)
+def test_a_non_ascii_download_name_has_a_utf8_name_and_an_ascii_fallback(
+    app, name, fallback, encoded
+):
+    with app.app_context():
+        stored = upload(MP4, "recording.mp4")
+
+        with app.test_request_context():
+            response = send_stored(stored, download_name=name)
+            response.close()
+
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.isascii()
+    assert disposition.startswith("attachment; ")
+    assert f"filename*=UTF-8''{encoded}" in disposition
+    plain = re.search(r'; filename=("[^"]*"|[^;]*)', disposition)
+    assert plain, disposition
+    assert plain.group(1).strip('"') == fallback  # never ".mp4", a hidden file
 
 
 # Files follow the transaction that holds their rows.
