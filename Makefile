@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 VENDOR := static/vendor
 
-.PHONY: run test setup assets db demo outbox lint format bench clean
+.PHONY: run test setup assets db demo outbox lint format bench bench-recordings clean
 
 run: setup db demo  ## serve the platform on SQLite with demo data at http://$(HOST):$(PORT)
 	@$(FLASK) demo-accounts --url http://$(HOST):$(PORT)
@@ -57,6 +57,9 @@ format:
 
 bench: setup db demo  ## requests per second and latency of the main pages under gunicorn
 	$(BIN)/python bench/pages.py
+
+bench-recordings: setup  ## throughput and peak memory serving a 1 GB recording, against nginx
+	$(BIN)/python bench/recordings.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) instance
