@@ -139,6 +139,28 @@ def load(port: int, path: str, cookie: str | None, duration: float, concurrency:
     }
 
 
+def start_gunicorn(env: dict, port: int, options) -> subprocess.Popen:
+    """The app under gunicorn: ``options.workers`` processes of ``options.threads`` threads."""
+    return subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(options.workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(options.threads),
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per page")
@@ -160,24 +182,7 @@ def main() -> None:
         env.pop("REDIS_URL", None)
         prepare_database(env)
         port = free_port()
-        server = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(options.workers),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(options.threads),
-                "--log-level",
-                "warning",
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+        server = start_gunicorn(env, port, options)
         try:
             wait_until_up(port)
             cookie = log_in(port, practitioner.email, practitioner.password)

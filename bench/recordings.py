@@ -132,27 +132,6 @@ def add_webinar(env: dict, key: str, size: int, sha256: str) -> int:
     return int(result.stdout.split()[-1])
 
 
-def start_gunicorn(env: dict, port: int, options) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(options.workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(options.threads),
-            "--log-level",
-            "warning",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-
-
 # nginx.
 def find_nginx(install: bool) -> str | None:
     """nginx's executable; installed from Debian's package when asked to and allowed to."""
@@ -640,7 +619,7 @@ def main() -> None:
 
             # The app alone, sending the bytes itself.
             port = pages.free_port()
-            app = start_gunicorn(env, port, options)
+            app = pages.start_gunicorn(env, port, options)
             servers.append(app)
             pages.wait_until_up(port)
             cookie = pages.log_in(port, practitioner.email, practitioner.password)
@@ -664,7 +643,7 @@ def main() -> None:
             if nginx is not None and not options.no_accel:
                 # The production path: nginx in front, the app checking access only.
                 app_port = pages.free_port()
-                app = start_gunicorn(
+                app = pages.start_gunicorn(
                     env | {"STORAGE_SENDFILE": "x-accel-redirect"}, app_port, options
                 )
                 servers.append(app)
