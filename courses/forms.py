@@ -207,7 +207,9 @@ class RecordingForm(FlaskForm):
     """The recording of a webinar."""
 
     file = FileField(
-        _l("Recording"), validators=[FileRequired(_l("Choose the recording to upload."))]
+        _l("Recording"),
+        id="recording-file",
+        validators=[FileRequired(_l("Choose the recording to upload."))],
     )
     submit = SubmitField(_l("Upload the recording"))
 
@@ -215,7 +217,11 @@ class RecordingForm(FlaskForm):
 class SlidesForm(FlaskForm):
     """The slides of a webinar."""
 
-    file = FileField(_l("Slides (PDF)"), validators=[FileRequired(_l("Choose a PDF to upload."))])
+    file = FileField(
+        _l("Slides (PDF)"),
+        id="slides-file",
+        validators=[FileRequired(_l("Choose a PDF to upload."))],
+    )
     submit = SubmitField(_l("Upload the slides"))
 
 
@@ -223,9 +229,14 @@ class CaptionForm(FlaskForm):
     """Captions of a recording in one language."""
 
     language = SelectField(
-        _l("Captions language"), choices=options(LANGUAGES), validators=[DataRequired()]
+        _l("Captions language"),
+        id="captions-language",
+        choices=options(LANGUAGES),
+        validators=[DataRequired()],
     )
     file = FileField(
-        _l("Captions (WebVTT)"), validators=[FileRequired(_l("Choose a .vtt file to upload."))]
+        _l("Captions (WebVTT)"),
+        id="captions-file",
+        validators=[FileRequired(_l("Choose a .vtt file to upload."))],
     )
     submit = SubmitField(_l("Upload the captions"))

@@ -338,8 +338,8 @@ def send_stored(
         response.status_code = 416
         headers["Content-Range"] = f"bytes */{stored.size}"
         return response
-    start, end = asked
-    if (start, end) != (0, stored.size):
+    start, end, ranged = asked
+    if ranged:
         response.status_code = 206
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{stored.size}"
 
@@ -396,14 +396,15 @@ class _FileBody:
             callback()
 
 
-def _requested_range(stored: StoredFile) -> tuple[int, int] | None:
-    """The ``[start, end)`` bytes asked for: the whole file, one range, or ``None`` for 416
-    (several ranges, or one outside the file).
+def _requested_range(stored: StoredFile) -> tuple[int, int, bool] | None:
+    """The ``[start, end)`` bytes asked for and whether a range was asked for (206 even when it
+    covers the whole file, as players expect), or ``None`` for 416 (several ranges, or one
+    outside the file).
 
     A Range header that cannot be parsed is ignored, as HTTP says; so is one whose If-Range no
     longer matches the file.
     """
-    whole = (0, stored.size)
+    whole = (0, stored.size, False)
     if "Range" not in request.headers:
         return whole
     if_range = request.if_range
@@ -415,7 +416,8 @@ def _requested_range(stored: StoredFile) -> tuple[int, int] | None:
     asked = request.range
     if asked is None or asked.units != "bytes":
         return whole
-    return asked.range_for_length(stored.size) if len(asked.ranges) == 1 else None
+    found = asked.range_for_length(stored.size) if len(asked.ranges) == 1 else None
+    return None if found is None else (*found, True)
 
 
 def _disposition(kind: str, name: str) -> str:

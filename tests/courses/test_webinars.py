@@ -398,13 +398,13 @@ def test_trainers_see_the_counts_of_their_series_by_period(app, client, login_as
 
     page = client.get("/courses/webinars/counts").get_data(as_text=True)
     assert "Someone else&#39;s series" not in page
-    assert "viewed or downloaded 4 times (3 views, 1 downloads)" in page
+    assert "In all: 4 views and downloads (views: 3; downloads: 1)." in page
     assert "March 2025" in page and "April 2025" in page
 
     page = client.get("/courses/webinars/counts?from=2025-04-01&to=2025-04-30").get_data(
         as_text=True
     )
-    assert "viewed or downloaded 2 times" in page and "March 2025" not in page
+    assert "In all: 2 views and downloads" in page and "March 2025" not in page
 
     page = client.get("/courses/webinars/counts?from=yesterday").get_data(as_text=True)
     assert "yesterday is not a date like 2026-03-31." in page
