@@ -13,7 +13,7 @@ from irooms.models import Membership, Room
 from learnplatform.audit import utcnow
 from learnplatform.extensions import db
 from learnplatform.storage import StoredFile, path_of
-from tests.helpers import Auth, csrf_token, in_parallel, post_form
+from tests.helpers import Auth, count_queries, csrf_token, in_parallel, post_form
 from tests.learnplatform.test_storage import MP4, PDF
 
 #: a recording long enough for ranges: an MP4 header, then 10,000 bytes of "picture"
@@ -505,3 +505,44 @@ def test_extra_fields_do_not_change_the_owner_and_other_rooms_are_refused(
     with app.app_context():
         series = db.session.scalar(select(WebinarSeries))
         assert series.created_by_id == trainer.id and series.rooms == []
+
+
+def test_odd_file_names_are_stored_under_generated_names_and_shown_cleaned(app, client, login_as):
+    trainer = login_as("trainer")
+    _, webinar_id = series_with_webinar(app, trainer.id, recording=False)
+    name = "../../CON\u202e4pm.exe.mp4" + "x" * 300 + ".mp4"
+    post_form(
+        client,
+        f"/courses/webinars/{webinar_id}/recording/upload",
+        {"file": (io.BytesIO(RECORDING), name)},
+        form_url=f"/courses/webinars/{webinar_id}/edit",
+    )
+    with app.app_context():
+        stored = db.session.get(Webinar, webinar_id).recording
+        assert stored.original_name.startswith("CON4pm.exe.mp4xxx")  # no path, no bidi
+        assert len(stored.original_name) <= 200 and stored.original_name.endswith(".mp4")
+        assert "CON" not in stored.storage_key and path_of(stored).read_bytes() == RECORDING
+    response = client.get(f"/courses/webinars/{webinar_id}/recording/download")
+    read_all(response)
+    disposition = response.headers["Content-Disposition"]
+    assert "/" not in disposition and "\u202e" not in disposition and ".." not in disposition
+
+
+def test_the_webinars_page_costs_as_many_queries_for_3_series_as_for_30(
+    app, client, login_as, create_user
+):
+    trainer = create_user(role="trainer")
+    room_id = a_room(app)
+    login_as()
+
+    def grow_to(count):
+        with app.app_context():
+            existing = db.session.scalar(select(func.count(WebinarSeries.id)))
+        for number in range(existing, count):
+            series_with_webinar(app, trainer.id, room_ids=[room_id] if number % 2 else [])
+
+    grow_to(3)
+    few = count_queries(app, client, "/courses/webinars")
+    grow_to(30)
+    many = count_queries(app, client, "/courses/webinars")
+    assert few == many
