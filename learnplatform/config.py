@@ -45,6 +45,9 @@ def from_environment(instance_path: Path) -> dict:
         database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
     secure_cookies = _flag("SECURE_COOKIES", default=production)
     redis_url = os.environ.get("REDIS_URL") or None
+    sendfile = os.environ.get("STORAGE_SENDFILE", "").strip().lower()
+    if sendfile not in {"", "x-accel-redirect", "x-sendfile"}:
+        raise ConfigurationError("STORAGE_SENDFILE must be x-accel-redirect, x-sendfile or empty.")
     return {
         "PRODUCTION": production,
         "SECRET_KEY": secret_key,
@@ -75,7 +78,7 @@ def from_environment(instance_path: Path) -> dict:
         # Production: let the front web server send stored files once a view has allowed them.
         # "x-accel-redirect" (nginx: an internal location at STORAGE_ACCEL_PREFIX aliased to
         # STORAGE_DIR) or "x-sendfile" (Apache mod_xsendfile); empty: the application sends them.
-        "STORAGE_SENDFILE": os.environ.get("STORAGE_SENDFILE", "").lower(),
+        "STORAGE_SENDFILE": sendfile,
         "STORAGE_ACCEL_PREFIX": os.environ.get("STORAGE_ACCEL_PREFIX", "/_storage/"),
         # A recording played again by the same person within this window is not a new view.
         "VIEW_WINDOW_MINUTES": _int("VIEW_WINDOW_MINUTES", 30),

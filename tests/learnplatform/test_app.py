@@ -16,6 +16,12 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
         create_app()
 
 
+def test_an_unknown_way_of_sending_files_is_refused_at_start(monkeypatch):
+    monkeypatch.setenv("STORAGE_SENDFILE", "x-accel")
+    with pytest.raises(ConfigurationError, match="STORAGE_SENDFILE"):
+        create_app()
+
+
 def test_production_secures_cookies(monkeypatch, tmp_path):
     monkeypatch.setenv("LEARNPLATFORM_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "a production secret")
