@@ -1,22 +1,31 @@
 """The demo data set behind ``make run``: accounts, modules, webinar series and iRooms.
 
+Two webinar series have recordings, captions and slides for their past webinars, with a year of
+views and downloads; the files are stored as uploads are, under ``STORAGE_DIR``.
+
 Loading is idempotent: every record is looked up by its natural key (an e-mail address, a module
 or series title, a room name, a membership's room and person) and only what is missing is added.
 The wording follows the public reports about the platform this product is modelled on.
 """
 
+import io
 import random
+import textwrap
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import select
 
 from courses import services as courses
-from courses.models import Enrolment, Module, Webinar, WebinarSeries
+from courses.models import Caption, Enrolment, Module, RecordingEvent, Webinar, WebinarSeries
+from courses.webinars import DOWNLOAD, SLIDES, VIEW
 from irooms.models import Membership, Room
 from learnplatform.accounts.models import User
 from learnplatform.extensions import db
 from learnplatform.passwords import hash_password
+from learnplatform.storage import CAPTION_TYPES, PDF, RECORDING_TYPES, save_upload
 
 
 @dataclass(frozen=True)
@@ -401,6 +410,104 @@ _ROOMS = (
 
 _DEMO_PRACTITIONER_PASSWORD = "demo practitioner passphrase, not for real use"
 
+# The series whose past webinars have a recording, captions and some slides, with views and
+# downloads; the first is tied to an iRoom, so that only its members see it. The third series is
+# scheduled from the day it is loaded: its webinars are still to come.
+_RECORDED_SERIES = (
+    "Countering CBRN terrorism: webinar series",
+    "Justice pénale et terrorisme au Sahel",
+)
+_RESTRICTED_SERIES = {
+    "Justice pénale et terrorisme au Sahel": "Sahel prosecutors: special investigative techniques"
+}
+_UPCOMING_SERIES = "Financiamiento del terrorismo en América Latina"
+
+#: every recorded webinar gets this 20-second recording (how it was made: data/demo/README.md)
+_SAMPLE_RECORDING = Path(__file__).parent / "data" / "demo" / "webinar-sample.webm"
+
+# Captions for the 20 seconds of the sample recording, per language: (start, end, text), where
+# {title} and {speakers} are the webinar's.
+_CAPTION_CUES = {
+    "en": (
+        ("00:00.500", "00:04.000", "Good afternoon, and welcome to today's webinar:\n{title}."),
+        (
+            "00:04.000",
+            "00:08.000",
+            "The universal legal instruments require States to criminalise\n"
+            "these offences and to cooperate in preventing them.",
+        ),
+        (
+            "00:08.000",
+            "00:12.500",
+            "Our speakers, {speakers}, work on such cases\nfrom investigation to adjudication.",
+        ),
+        (
+            "00:12.500",
+            "00:16.500",
+            "We will look at evidence, mutual legal assistance\nand fair trial guarantees.",
+        ),
+        (
+            "00:16.500",
+            "00:20.000",
+            "Please send your questions through the chat;\n"
+            "the slides will be available after the session.",
+        ),
+    ),
+    "fr": (
+        ("00:00.500", "00:04.000", "Bonjour et bienvenue à ce webinaire :\n{title}."),
+        (
+            "00:04.000",
+            "00:08.000",
+            "Les instruments juridiques universels imposent aux États\n"
+            "d'ériger ces actes en infractions et de coopérer.",
+        ),
+        (
+            "00:08.000",
+            "00:12.500",
+            "Nos intervenants, {speakers}, traitent ces affaires\nde l'enquête jusqu'au jugement.",
+        ),
+        (
+            "00:12.500",
+            "00:16.500",
+            "Nous aborderons la preuve, l'entraide judiciaire\n"
+            "et les garanties du procès équitable.",
+        ),
+        (
+            "00:16.500",
+            "00:20.000",
+            "Posez vos questions dans le chat ;\n"
+            "les diapositives seront disponibles après la séance.",
+        ),
+    ),
+    "es": (
+        ("00:00.500", "00:04.000", "Buenas tardes y bienvenidos a este seminario web:\n{title}."),
+        (
+            "00:04.000",
+            "00:08.000",
+            "Los instrumentos jurídicos universales obligan a los Estados\n"
+            "a tipificar estos delitos y a cooperar para prevenirlos.",
+        ),
+        (
+            "00:08.000",
+            "00:12.500",
+            "Nuestros ponentes, {speakers}, trabajan en estos casos\n"
+            "desde la investigación hasta el juicio.",
+        ),
+        (
+            "00:12.500",
+            "00:16.500",
+            "Hablaremos de la prueba, la asistencia judicial recíproca\n"
+            "y las garantías del debido proceso.",
+        ),
+        (
+            "00:16.500",
+            "00:20.000",
+            "Envíen sus preguntas por el chat;\n"
+            "las diapositivas estarán disponibles después de la sesión.",
+        ),
+    ),
+}
+
 
 def _users_by_email() -> dict[str, User]:
     return {user.email: user for user in db.session.scalars(select(User))}
@@ -480,10 +587,16 @@ def _add_modules(author: User) -> int:
 def _add_series(author: User) -> int:
     existing = set(db.session.scalars(select(WebinarSeries.title)))
     first = datetime(2026, 1, 14, 13, 0)
+    # The upcoming series starts on the first Wednesday three weeks after it is loaded.
+    soon = (datetime.now(UTC) + timedelta(days=21)).replace(
+        tzinfo=None, hour=13, minute=0, second=0, microsecond=0
+    )
+    soon += timedelta(days=(2 - soon.weekday()) % 7)
     added = 0
     for number, (title, theme, language, description, webinars) in enumerate(_SERIES):
         if title in existing:
             continue
+        start = soon if title == _UPCOMING_SERIES else first + timedelta(days=7 * number)
         series = WebinarSeries(
             title=title,
             description=description,
@@ -495,7 +608,7 @@ def _add_series(author: User) -> int:
             series.webinars.append(
                 Webinar(
                     title=webinar_title,
-                    starts_at=first + timedelta(days=7 * number + 35 * index),
+                    starts_at=start + timedelta(days=35 * index),
                     speakers=speakers,
                     language=language,
                     description=f"{webinar_title}. {description}",
@@ -778,6 +891,191 @@ def _add_learners(users: dict[str, User]) -> int:
     return added
 
 
+def _restrict_series(rooms_by_series: dict[str, str]) -> int:
+    """Tie each series of ``rooms_by_series`` to its iRoom, unless it is tied already."""
+    added = 0
+    for title, room_name in rooms_by_series.items():
+        series = db.session.scalar(select(WebinarSeries).where(WebinarSeries.title == title))
+        room = db.session.scalar(select(Room).where(Room.name == room_name))
+        if series is None or room is None or room in series.rooms:
+            continue
+        series.rooms.append(room)
+        added += 1
+    db.session.flush()
+    return added
+
+
+def _webvtt(webinar: Webinar, language: str) -> bytes:
+    """Captions in ``language`` for the sample recording, naming ``webinar``."""
+    cues = [
+        f"{number}\n{start} --> {end}\n"
+        + text.format(title=webinar.title, speakers=webinar.speakers or "our experts")
+        for number, (start, end, text) in enumerate(_CAPTION_CUES[language], start=1)
+    ]
+    return ("WEBVTT\n\n" + "\n\n".join(cues) + "\n").encode()
+
+
+def _pdf_text(text: str) -> bytes:
+    """``text`` as a PDF string literal in WinAnsiEncoding."""
+    escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    return b"(" + escaped.encode("cp1252", errors="replace") + b")"
+
+
+def _slides_pdf(webinar: Webinar) -> bytes:
+    """A one-page PDF, A4 landscape, with the webinar's title: its demo slides.
+
+    Written by hand: a catalogue, one page, two standard fonts and the page's content stream,
+    with the cross-reference table giving where each object starts.
+    """
+    title = textwrap.wrap(webinar.title, 38)
+    lines = [
+        b"0.114 0.208 0.341 rg 0 515 842 80 re f",
+        b"BT /F2 16 Tf 1 1 1 rg 50 548 Td " + _pdf_text(webinar.series.title) + b" Tj ET",
+        b"BT /F1 32 Tf 0.114 0.208 0.341 rg 50 430 Td 40 TL",
+        *(_pdf_text(line) + b" Tj T*" for line in title),
+        b"ET",
+        b"BT /F2 18 Tf 0.2 0.2 0.2 rg 50 230 Td 26 TL",
+        _pdf_text(webinar.speakers or "") + b" Tj T*",
+        _pdf_text(f"{webinar.starts_at:%Y-%m-%d %H:%M} UTC") + b" Tj ET",
+        b"1 0.82 0.4 rg 50 120 742 6 re f",
+        b"BT /F2 11 Tf 0.4 0.4 0.4 rg 50 90 Td "
+        + _pdf_text("Demo slides - counter-terrorism learning platform")
+        + b" Tj ET",
+    ]
+    content = b"\n".join(lines) + b"\n"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 842 595] "
+        b"/Resources << /Font << /F1 4 0 R /F2 5 0 R >> >> /Contents 6 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"endstream",
+    ]
+    pdf = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(pdf)
+
+
+def _add_recordings(users: dict[str, User]) -> dict[str, int]:
+    """Recordings, captions and slides for the past webinars of the recorded series, then the
+    views and downloads of demo practitioners since each webinar, over the past 12 months at most.
+
+    A webinar gets what it lacks: a recording, captions in English and in its own language,
+    slides for every other webinar, and events if it has none yet.
+    """
+    now = datetime.now(UTC).replace(tzinfo=None)
+    added = dict.fromkeys(
+        ("webinar recordings", "caption files", "slide decks", "recording views and downloads"), 0
+    )
+    demo_practitioners = {
+        account.email for account in DEMO_ACCOUNTS if account.role == "practitioner"
+    }
+    practitioners = sorted(
+        (
+            user
+            for email, user in users.items()
+            if email in demo_practitioners or email.endswith("@demo.example.org")
+        ),
+        key=lambda user: user.email,
+    )
+    series_list = db.session.scalars(
+        select(WebinarSeries)
+        .where(WebinarSeries.title.in_(_RECORDED_SERIES))
+        .order_by(WebinarSeries.id)
+    ).all()
+    for series in series_list:
+        uploader = db.session.get(User, series.created_by_id)
+        audience = practitioners
+        if series.rooms:
+            room_ids = [room.id for room in series.rooms]
+            members = set(
+                db.session.scalars(
+                    select(Membership.user_id).where(Membership.room_id.in_(room_ids))
+                )
+            )
+            audience = [user for user in practitioners if user.id in members]
+        for index, webinar in enumerate(series.webinars):
+            if webinar.starts_at >= now:
+                continue
+            if webinar.recording is None:
+                with _SAMPLE_RECORDING.open("rb") as sample:
+                    webinar.recording = save_upload(
+                        sample,
+                        f"{webinar.title}.webm",
+                        allowed=RECORDING_TYPES,
+                        max_bytes=current_app.config["RECORDING_MAX_BYTES"],
+                        uploaded_by=uploader,
+                    )
+                added["webinar recordings"] += 1
+            have = {caption.language for caption in webinar.captions}
+            for language in dict.fromkeys(("en", webinar.language)):
+                if language in have or language not in _CAPTION_CUES:
+                    continue
+                stored = save_upload(
+                    io.BytesIO(_webvtt(webinar, language)),
+                    f"{webinar.title} ({language}).vtt",
+                    allowed=CAPTION_TYPES,
+                    uploaded_by=uploader,
+                )
+                webinar.captions.append(Caption(language=language, stored_file=stored))
+                added["caption files"] += 1
+            if index % 2 == 0 and webinar.slides is None:
+                webinar.slides = save_upload(
+                    io.BytesIO(_slides_pdf(webinar)),
+                    f"{webinar.title} - slides.pdf",
+                    allowed={PDF},
+                    uploaded_by=uploader,
+                )
+                added["slide decks"] += 1
+            db.session.flush()
+            added["recording views and downloads"] += _add_recording_events(webinar, audience, now)
+    db.session.flush()
+    return added
+
+
+def _add_recording_events(webinar: Webinar, audience: list[User], now: datetime) -> int:
+    """Views and downloads of ``webinar``'s files by ``audience``, unless it has events already.
+
+    Most come in the weeks after the webinar, fewer as the months pass.
+    """
+    if not audience or db.session.scalar(
+        select(RecordingEvent.id).where(RecordingEvent.webinar_id == webinar.id).limit(1)
+    ):
+        return 0
+    since = max(webinar.starts_at + timedelta(hours=2), now - timedelta(days=365))
+    span = (now - since).total_seconds()
+    if span <= 0:
+        return 0
+    draw = random.Random(webinar.title)
+    wanted = [(VIEW, webinar.recording_id)] * draw.randint(18, 45)
+    wanted += [(DOWNLOAD, webinar.recording_id)] * draw.randint(3, 12)
+    if webinar.slides_id is not None:
+        wanted += [(SLIDES, webinar.slides_id)] * draw.randint(2, 9)
+    events = [
+        RecordingEvent(
+            webinar_id=webinar.id,
+            kind=kind,
+            user_id=draw.choice(audience).id,
+            stored_file_id=stored_file_id,
+            at=since + timedelta(seconds=int(span * draw.random() ** 2)),
+        )
+        for kind, stored_file_id in wanted
+    ]
+    db.session.add_all(sorted(events, key=lambda event: event.at))
+    return len(events)
+
+
 def load_demo_data() -> dict[str, int]:
     """Add what is missing of the demo data set and say how many records of each kind were added.
 
@@ -792,6 +1090,8 @@ def load_demo_data() -> dict[str, int]:
     created["webinar series and webinars"] = _add_series(users["trainer2@example.org"])
     created["iRooms and memberships"] = _add_rooms(users)
     db.session.flush()
+    created["webinar series tied to iRooms"] = _restrict_series(_RESTRICTED_SERIES)
+    created.update(_add_recordings(users))
     created["lessons and tests"] = _add_lessons_and_tests(rng)
     created["enrolments"] = _add_learners(users)
     return created
