@@ -1,4 +1,4 @@
-"""Rooms and who belongs to them."""
+"""Rooms, who belongs to them and how they join, their libraries and live sessions."""
 
 from datetime import date, datetime
 
@@ -59,6 +59,160 @@ class Membership(db.Model):
 
     room: Mapped[Room] = relationship(back_populates="memberships")
     user = relationship("User")
+
+
+RESOURCE_CATEGORIES = ("manual", "key_resolution", "report", "guide", "module", "series", "other")
+#: what a resource is: a stored file, a platform module or webinar series, or an address
+RESOURCE_KINDS = ("file", "module", "series", "link")
+
+
+class Invitation(db.Model):
+    """A link that makes whoever opens it a member of a room, with a role, until it runs out.
+
+    Only the SHA-256 of its random token is kept; the link is shown once, when it is created.
+    """
+
+    __tablename__ = "room_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 of the token, hexadecimal
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the room role given to those who join with it
+    role: Mapped[str] = mapped_column(String(20), default="participant")
+    #: UTC time after which it no longer works
+    expires_at: Mapped[datetime]
+    #: how many people may join with it
+    max_uses: Mapped[int] = mapped_column(default=1)
+    #: how many have, counted by a conditional UPDATE so that two at once cannot pass the limit
+    uses: Mapped[int] = mapped_column(default=0)
+    #: UTC time a host revoked it
+    revoked_at: Mapped[datetime | None]
+    #: a note for the hosts: whom it was sent to
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    room: Mapped[Room] = relationship()
+    created_by = relationship("User")
+
+
+class Resource(db.Model):
+    """An item of a room's library: a file (with its earlier versions), a platform module or
+    webinar series, or an external address."""
+
+    __tablename__ = "room_resources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    #: plain text
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: a key of ``choices.LANGUAGES``
+    language: Mapped[str] = mapped_column(String(8))
+    #: one of ``RESOURCE_CATEGORIES``
+    category: Mapped[str] = mapped_column(String(20))
+    #: lower-case words separated by commas, as typed and cleaned
+    tags: Mapped[str] = mapped_column(String(400), default="")
+    #: one of ``RESOURCE_KINDS``
+    kind: Mapped[str] = mapped_column(String(10))
+    module_id: Mapped[int | None] = mapped_column(ForeignKey("modules.id", ondelete="SET NULL"))
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webinar_series.id", ondelete="SET NULL")
+    )
+    #: an http or https address
+    url: Mapped[str | None] = mapped_column(String(2000))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    versions: Mapped[list["ResourceVersion"]] = relationship(
+        back_populates="resource",
+        order_by="ResourceVersion.number.desc()",
+        cascade="all, delete-orphan",
+    )
+    module = relationship("Module")
+    series = relationship("WebinarSeries")
+    created_by = relationship("User")
+
+
+class ResourceVersion(db.Model):
+    """One file of a resource; a replacement adds a version and keeps the earlier ones."""
+
+    __tablename__ = "room_resource_versions"
+    __table_args__ = (UniqueConstraint("resource_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("room_resources.id", ondelete="CASCADE"), index=True
+    )
+    #: 1 for the first file, then 2, 3...
+    number: Mapped[int]
+    stored_file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id", ondelete="CASCADE"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    resource: Mapped[Resource] = relationship(back_populates="versions")
+    stored_file = relationship("StoredFile")
+
+
+class ResourceDownload(db.Model):
+    """One download of a resource's file: who and when."""
+
+    __tablename__ = "room_resource_downloads"
+    __table_args__ = (db.Index("ix_room_resource_downloads_resource_at", "resource_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("room_resources.id", ondelete="CASCADE"))
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("room_resource_versions.id", ondelete="SET NULL")
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LiveSession(db.Model):
+    """A scheduled live session of a room."""
+
+    __tablename__ = "room_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    #: plain text
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    #: UTC times
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    #: an external video-conference address, http or https
+    conference_url: Mapped[str | None] = mapped_column(String(2000))
+    #: the webinar holding the session's recording, once there is one
+    webinar_id: Mapped[int | None] = mapped_column(ForeignKey("webinars.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    webinar = relationship("Webinar")
+
+
+class Attendance(db.Model):
+    """A member present at a live session: marked by a host, or seen in the room's chat."""
+
+    __tablename__ = "room_session_attendance"
+    __table_args__ = (UniqueConstraint("session_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("room_sessions.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: ``host`` (marked by a host) or ``presence`` (online in the room during the session)
+    source: Mapped[str] = mapped_column(String(10), default="host")
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user = relationship("User", foreign_keys=[user_id])
 
 
 class SocketConnection(db.Model):
