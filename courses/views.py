@@ -4,20 +4,17 @@ and the webinar recordings."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from courses import access, bp, services, verify_bp
 from courses.models import Certificate, Enrolment, Module, Quiz
 from learnplatform.choices import LANGUAGES, THEMES
 from learnplatform.extensions import db
+from learnplatform.search import matching_every_word
 from learnplatform.storage import send_stored
 
 PAGE_SIZE = 12
-
-
-def _escape_like(words: str) -> str:
-    return words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @bp.get("/")
@@ -27,15 +24,9 @@ def catalogue():
     words = request.args.get("q", "").strip()[:200]
     theme = request.args.get("theme", "")
     language = request.args.get("language", "")
-    query = select(Module).where(Module.is_published)
-    for word in words.split()[:8]:
-        pattern = f"%{_escape_like(word.lower())}%"
-        query = query.where(
-            or_(
-                func.lower(Module.title).like(pattern, escape="\\"),
-                func.lower(Module.summary).like(pattern, escape="\\"),
-            )
-        )
+    query = select(Module).where(
+        Module.is_published, *matching_every_word(words, Module.title, Module.summary)
+    )
     if theme in THEMES:
         query = query.where(Module.theme == theme)
     if language in LANGUAGES:

@@ -4,4 +4,21 @@ from flask import Blueprint
 
 bp = Blueprint("irooms", __name__)
 
-from irooms import chat, views  # noqa: E402,F401  (registers the routes and Socket.IO events)
+
+@bp.app_context_processor
+def room_page_globals() -> dict:
+    """What every room page's header needs: its tabs and the room roles in words."""
+    from irooms.labels import ROLE_LABELS
+    from irooms.sections import SECTIONS
+
+    return {"room_sections": SECTIONS, "room_roles": ROLE_LABELS}
+
+
+# Registers the routes and Socket.IO events; the room tabs follow the order of these imports.
+# isort: off
+from irooms import views  # noqa: E402,F401  (overview, rooms, My iRooms)
+from irooms import library  # noqa: E402,F401
+from irooms import sessions  # noqa: E402,F401
+from irooms import members  # noqa: E402,F401  (members and invitations)
+from irooms import chat  # noqa: E402,F401
+# isort: on

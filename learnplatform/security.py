@@ -46,6 +46,8 @@ UPLOAD_LIMITS = {
     "courses.upload_recording": "RECORDING_MAX_BYTES",
     "courses.upload_slides": "ATTACHMENT_MAX_BYTES",
     "courses.upload_captions": "ATTACHMENT_MAX_BYTES",
+    "irooms.new_resource": "ATTACHMENT_MAX_BYTES",
+    "irooms.replace_resource": "ATTACHMENT_MAX_BYTES",
 }
 
 

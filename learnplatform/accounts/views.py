@@ -1,6 +1,6 @@
 """Account pages: thin views that validate, call a service and respond."""
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -106,6 +106,11 @@ def register():
         return redirect(url_for("main.home"))
     form = RegistrationForm()
     if form.validate_on_submit():
+        # Where to go after the first login (an iRoom invitation): kept in this browser's
+        # session, which lasts until the login that follows the confirmation.
+        after = safe_next_url(request.args.get("next"))
+        if after:
+            session["after_first_login"] = after
         services.register(
             services.Registration(
                 name=form.name.data,
@@ -137,7 +142,7 @@ def confirm_email(token):
     if user is None:
         return render_template("accounts/token_refused.html"), 410
     flash(_("Your e-mail address is confirmed. You can log in now."), "success")
-    return redirect(url_for("accounts.login"))
+    return redirect(url_for("accounts.login", next=session.pop("after_first_login", None)))
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])

@@ -114,3 +114,109 @@ def test_logout_closes_the_connections_of_that_browser_only(app, create_user):
     post_form(browser, "/logout", {}, form_url="/account")
     assert not tab.is_connected()
     assert other_browser_tab.is_connected()
+
+
+# Rooms: created by trainers, edited and archived by their hosts.
+def test_a_trainer_opens_a_room_and_becomes_its_host(app, client, login_as):
+    trainer = login_as("trainer")
+    response = post_form(
+        client,
+        "/irooms/new",
+        {
+            "name": "Central Asia: countering the financing of terrorism",
+            "description": "Financial intelligence units and prosecutors of five countries.",
+            "language": "ru",
+            "theme": "financing",
+            "region_focus": "Central Asia",
+            "ends_on": "",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        room = db.session.scalar(select(Room))
+        assert [(m.user_id, m.role) for m in room.memberships] == [(trainer.id, "host")]
+        room_id = room.id
+    page = client.get(f"/irooms/{room_id}").get_data(as_text=True)
+    assert "Financial intelligence units and prosecutors" in page
+    assert "Edit the room" in page
+
+
+def test_practitioners_cannot_open_rooms(client, login_as):
+    login_as()
+    assert client.get("/irooms/new").status_code == 403
+
+
+def test_an_archived_or_ended_room_is_read_only(app, client, login_as, create_user):
+    from datetime import date, timedelta
+
+    host = login_as("trainer")
+    room_id = add_room(app, "Sahel prosecutors", [(host, "host")])
+    post_form(client, f"/irooms/{room_id}/archive", {}, form_url=f"/irooms/{room_id}")
+    page = client.get("/irooms/").get_data(as_text=True)
+    assert "Archived" in page
+    assert client.get(f"/irooms/{room_id}/invitations").status_code == 200
+    assert (
+        post_form(
+            client,
+            f"/irooms/{room_id}/invitations",
+            {"role": "participant", "days": 3, "max_uses": 1},
+            form_url=f"/irooms/{room_id}/members",
+        ).status_code
+        == 403
+    )
+    post_form(client, f"/irooms/{room_id}/reopen", {}, form_url=f"/irooms/{room_id}")
+    with app.app_context():
+        room = db.session.get(Room, room_id)
+        assert room.archived_at is None
+        room.ends_on = date.today() - timedelta(days=1)
+        db.session.commit()
+    assert "Ended: read only" in client.get(f"/irooms/{room_id}").get_data(as_text=True)
+    assert (
+        post_form(client, f"/irooms/{room_id}/members", {"who": create_user().email}).status_code
+        == 403
+    )
+
+
+def test_my_irooms_says_what_is_new_since_the_last_visit(app, client, login_as, create_user):
+    from irooms.models import LiveSession, Resource
+    from learnplatform.audit import utcnow
+
+    me = login_as()
+    room_id = add_room(app, "Sahel prosecutors", [(me, "participant")])
+    assert client.get(f"/irooms/{room_id}").status_code == 200  # a visit
+    with app.app_context():
+        later = utcnow()
+        for number in range(2):
+            db.session.add(
+                Resource(
+                    room_id=room_id,
+                    title=f"Manual {number}",
+                    language="fr",
+                    category="manual",
+                    kind="link",
+                    url="https://example.org/manual.pdf",
+                    created_at=later,
+                    updated_at=later,
+                )
+            )
+        db.session.add(
+            LiveSession(
+                room_id=room_id, title="Controlled deliveries", starts_at=later, ends_at=later
+            )
+        )
+        db.session.commit()
+    page = client.get("/irooms/").get_data(as_text=True)
+    assert "New since your last visit:" in page
+    assert "2 resources" in page and "1 session scheduled" in page
+    client.get(f"/irooms/{room_id}")
+    assert "New since your last visit:" not in client.get("/irooms/").get_data(as_text=True)
+
+
+def test_administrators_see_and_manage_every_room(app, client, login_as, create_user):
+    room_id = add_room(app, "Sahel prosecutors", [(create_user(role="trainer"), "host")])
+    login_as("administrator")
+    page = client.get("/irooms/").get_data(as_text=True)
+    assert "Other rooms (you see them as an administrator)" in page
+    assert "Sahel prosecutors" in page
+    assert "Edit the room" in client.get(f"/irooms/{room_id}").get_data(as_text=True)
+    assert client.get(f"/irooms/{room_id}/invitations").status_code == 200

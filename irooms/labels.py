@@ -1,0 +1,23 @@
+"""Room roles and resource categories in words."""
+
+from flask_babel import lazy_gettext as _l
+
+from irooms.models import RESOURCE_CATEGORIES, ROOM_ROLES
+
+ROLE_LABELS = {
+    "host": _l("Host"),
+    "expert": _l("Expert"),
+    "participant": _l("Participant"),
+}
+assert set(ROLE_LABELS) == set(ROOM_ROLES)
+
+CATEGORY_LABELS = {
+    "manual": _l("Manual"),
+    "key_resolution": _l("Key resolution"),
+    "report": _l("Report"),
+    "guide": _l("Guide"),
+    "module": _l("E-learning module"),
+    "series": _l("Webinar series"),
+    "other": _l("Other"),
+}
+assert set(CATEGORY_LABELS) == set(RESOURCE_CATEGORIES)
