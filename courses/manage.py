@@ -24,6 +24,7 @@ from learnplatform.accounts.models import User
 from learnplatform.audit import record
 from learnplatform.choices import LANGUAGES, THEMES
 from learnplatform.extensions import db
+from learnplatform.security import upload_quota
 from learnplatform.storage import ATTACHMENT_TYPES, StorageRefused, save_upload
 
 QUIZ_TITLES = {"pre_test": "Pre-test", "post_test": "Post-test"}
@@ -203,6 +204,7 @@ def delete_lesson(module_id, lesson_id):
 
 
 @bp.post("/manage/<int:module_id>/lessons/<int:lesson_id>/attachments")
+@upload_quota
 @trainer_required
 def add_attachment(module_id, lesson_id):
     """Attach a file to a lesson; its type is recognised from its content."""

@@ -17,6 +17,7 @@ from learnplatform.access import trainer_required
 from learnplatform.audit import record, utcnow
 from learnplatform.choices import LANGUAGES, THEMES
 from learnplatform.extensions import db
+from learnplatform.security import upload_quota
 from learnplatform.storage import StorageRefused, send_stored
 
 PAGE_SIZE = 12
@@ -159,6 +160,7 @@ def webinar(webinar_id):
 
 # Files: uploads by the series' trainers.
 @bp.post("/webinars/<int:webinar_id>/recording/upload")
+@upload_quota
 @trainer_required
 def upload_recording(webinar_id):
     """Upload or replace the recording; refused with a message, leaving nothing, if wrong."""
@@ -166,12 +168,14 @@ def upload_recording(webinar_id):
 
 
 @bp.post("/webinars/<int:webinar_id>/slides/upload")
+@upload_quota
 @trainer_required
 def upload_slides(webinar_id):
     return _upload(webinar_id, SlidesForm(), service.attach_slides)
 
 
 @bp.post("/webinars/<int:webinar_id>/captions/upload")
+@upload_quota
 @trainer_required
 def upload_captions(webinar_id):
     form = CaptionForm()

@@ -37,6 +37,7 @@ from learnplatform.audit import record, utcnow
 from learnplatform.choices import LANGUAGES
 from learnplatform.extensions import db
 from learnplatform.search import matching_every_word
+from learnplatform.security import upload_quota
 from learnplatform.storage import (
     ATTACHMENT_TYPES,
     StorageRefused,
@@ -375,6 +376,7 @@ def library(room_id):
 
 
 @bp.route("/<int:room_id>/library/new", methods=["GET", "POST"])
+@upload_quota
 @login_required
 def new_resource(room_id):
     """Add a file, a link to a module or series, or a web address to the library."""
@@ -464,6 +466,7 @@ def edit_resource(room_id, resource_id):
 
 
 @bp.post("/<int:room_id>/library/<int:resource_id>/replace")
+@upload_quota
 @login_required
 def replace_resource(room_id, resource_id):
     """Upload a new version of a resource's file; the earlier versions stay downloadable."""

@@ -1,6 +1,9 @@
 """Response headers that every page carries: what the browser may load and how it may cache."""
 
 from flask import Flask, abort, current_app, request
+from flask_login import current_user
+
+from learnplatform.extensions import limiter
 
 # Scripts, styles, fonts, images and connections from the platform itself only; no inline script,
 # no plugins, no framing, no <base> rewriting.
@@ -49,6 +52,20 @@ UPLOAD_LIMITS = {
     "irooms.new_resource": "ATTACHMENT_MAX_BYTES",
     "irooms.replace_resource": "ATTACHMENT_MAX_BYTES",
 }
+
+
+def _uploader() -> str:
+    return f"user-{current_user.get_id()}"
+
+
+#: Every upload view shares one quota per account (``UPLOAD_LIMIT_PER_ACCOUNT``): a burst of
+#: uploads from one account is answered 429 past it, before anything is read or stored.
+upload_quota = limiter.shared_limit(
+    lambda: current_app.config["UPLOAD_LIMIT_PER_ACCOUNT"],
+    scope="uploads",
+    key_func=_uploader,
+    methods=["POST"],
+)
 
 
 def refuse_oversized_forms() -> None:

@@ -772,3 +772,27 @@ def test_the_room_has_a_library_tab(app, client, host_room):
     room_id, *_ = host_room
     page = client.get(library_of(room_id)).get_data(as_text=True)
     assert f'aria-current="page" href="/irooms/{room_id}/library">Library</a>' in page
+
+
+def test_a_burst_of_uploads_from_one_account_is_refused_past_the_quota(
+    app, client, host_room, create_user
+):
+    """SECURITY item 31: every upload view shares one quota per account."""
+    app.config["UPLOAD_LIMIT_PER_ACCOUNT"] = "3 per hour"
+    room_id, _, _ = host_room
+    statuses = [
+        add_resource(client, room_id, {"title": f"Manual {n}", "file": a_file()}).status_code
+        for n in range(4)
+    ]
+    assert statuses == [302, 302, 302, 429]
+    assert len(resources(app)) == 3 and stored_files(app) == 3
+    assert len(storage_entries(app)) == 3
+
+    # Another host of the room still uploads.
+    colleague = create_user(role="trainer")
+    with app.app_context():
+        db.session.add(Membership(room_id=room_id, user_id=colleague.id, role="host"))
+        db.session.commit()
+    browser = app.test_client()
+    Auth(browser).login(colleague.email)
+    assert add_resource(browser, room_id, {"title": "Guide", "file": a_file()}).status_code == 302
