@@ -488,20 +488,23 @@ def attendance_csv(room_id, session_id):
         _("Source"),
         _("Marked at (UTC)"),
     ]
-    rows = (
-        (
-            name,
-            email,
-            country_name(country),
-            organisation,
-            ROLE_LABELS[role] if role else _("No longer a member"),
-            SOURCE_LABELS.get(source, source),
-            at.isoformat(timespec="seconds") + "Z",
-        )
-        for name, email, country, organisation, role, source, at in attendance_rows(found)
-    )
+
+    def rows():
+        # Read as the file is sent, after the hooks that end the request's own transaction:
+        # on PostgreSQL the rows come from a server-side cursor that a commit would close.
+        for name, email, country, organisation, role, source, at in attendance_rows(found):
+            yield (
+                name,
+                email,
+                country_name(country),
+                organisation,
+                ROLE_LABELS[role] if role else _("No longer a member"),
+                SOURCE_LABELS.get(source, source),
+                at.isoformat(timespec="seconds") + "Z",
+            )
+
     response = Response(
-        stream_with_context(csv_lines(header, rows)), mimetype="text/csv; charset=utf-8"
+        stream_with_context(csv_lines(header, rows())), mimetype="text/csv; charset=utf-8"
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{_file_name(found)}"'
     response.headers["Cache-Control"] = "private, no-store"

@@ -13,7 +13,14 @@ from irooms.models import Membership, Room
 from learnplatform.audit import utcnow
 from learnplatform.extensions import db
 from learnplatform.storage import StoredFile, path_of
-from tests.helpers import Auth, count_queries, csrf_token, in_parallel, post_form
+from tests.helpers import (
+    Auth,
+    count_queries,
+    csrf_token,
+    in_parallel,
+    post_form,
+    without_tokens,
+)
 from tests.learnplatform.test_storage import MP4, PDF
 
 #: a recording long enough for ranges: an MP4 header, then 10,000 bytes of "picture"
@@ -450,9 +457,8 @@ def test_a_series_for_an_irooms_members_is_nothing_to_anyone_else(
     for url in urls:
         response = client.get(url, headers={"Range": "bytes=0-9"})
         assert response.status_code == 404, url
-        assert response.get_data(as_text=True) == client.get(
-            f"/courses/webinars/{webinar_id + 100}"
-        ).get_data(as_text=True)
+        missing = client.get(f"/courses/webinars/{webinar_id + 100}").get_data(as_text=True)
+        assert without_tokens(response.get_data(as_text=True)) == without_tokens(missing)
     token = csrf_token(client, "/account")
     response = client.post(f"/courses/webinars/{webinar_id}/played", headers={"X-CSRFToken": token})
     assert response.status_code == 404
