@@ -30,6 +30,10 @@ PAGES = [
     # The demo data's first module, in which the demo practitioner is enrolled.
     ("module page", "/courses/modules/1", True),
     ("my learning page", "/courses/my-learning", True),
+    ("webinars page", "/courses/webinars", True),
+    # The demo data's first iRoom, of which the demo practitioner is a member.
+    ("iRoom overview", "/irooms/1", True),
+    ("iRoom library", "/irooms/1/library", True),
 ]
 
 

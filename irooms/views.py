@@ -1,5 +1,7 @@
 """iRoom pages: My iRooms, a room's overview, and creating, editing and archiving rooms."""
 
+from datetime import timedelta
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,6 +19,9 @@ from learnplatform.choices import LANGUAGES, THEMES
 from learnplatform.extensions import db
 
 room_section("overview", _l("Overview"), "irooms.room")
+
+#: how precisely a member's last visit is kept
+VISIT_PRECISION = timedelta(minutes=1)
 
 
 def _since(model, when_column, room_column, since):
@@ -82,7 +87,9 @@ def room(room_id):
     members = db.session.scalar(
         select(func.count(Membership.id)).where(Membership.room_id == place.room.id)
     )
-    if place.membership is not None:
+    # The visit is written at most once a minute, so that reloading a room costs no write.
+    seen = place.membership.last_visit_at if place.membership is not None else None
+    if place.membership is not None and (seen is None or seen < utcnow() - VISIT_PRECISION):
         db.session.execute(
             update(Membership)
             .where(Membership.id == place.membership.id)

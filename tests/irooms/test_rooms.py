@@ -178,6 +178,8 @@ def test_an_archived_or_ended_room_is_read_only(app, client, login_as, create_us
 
 
 def test_my_irooms_says_what_is_new_since_the_last_visit(app, client, login_as, create_user):
+    from datetime import timedelta
+
     from irooms.models import LiveSession, Resource
     from learnplatform.audit import utcnow
 
@@ -208,6 +210,11 @@ def test_my_irooms_says_what_is_new_since_the_last_visit(app, client, login_as, 
     page = client.get("/irooms/").get_data(as_text=True)
     assert "New since your last visit:" in page
     assert "2 resources" in page and "1 session scheduled" in page
+    # A visit is kept to the minute: reloading at once writes nothing, coming back later does.
+    with app.app_context():
+        visit = db.session.scalar(select(Membership))
+        visit.last_visit_at -= timedelta(minutes=2)
+        db.session.commit()
     client.get(f"/irooms/{room_id}")
     assert "New since your last visit:" not in client.get("/irooms/").get_data(as_text=True)
 
