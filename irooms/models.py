@@ -35,6 +35,10 @@ class Room(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: UTC time of creation
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: sequence number of the room's newest chat message, raised by one UPDATE per message
+    chat_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: when set, only hosts post in the chat (during a presentation, for example)
+    chat_locked_at: Mapped[datetime | None]
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="room", cascade="all, delete-orphan"
@@ -56,6 +60,8 @@ class Membership(db.Model):
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: UTC time of the person's last visit, for "what is new since"
     last_visit_at: Mapped[datetime | None]
+    #: when set, the member reads the chat but cannot post
+    muted_at: Mapped[datetime | None]
 
     room: Mapped[Room] = relationship(back_populates="memberships")
     user = relationship("User")
@@ -213,6 +219,38 @@ class Attendance(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user = relationship("User", foreign_keys=[user_id])
+
+
+class Message(db.Model):
+    """A chat message of a room, stored before it is sent out.
+
+    ``seq`` increases by one within the room, so that a client asks for what it missed after the
+    last number it saw; ``client_id`` makes a retried send the same message.
+    """
+
+    __tablename__ = "room_messages"
+    __table_args__ = (
+        UniqueConstraint("room_id", "seq"),
+        UniqueConstraint("room_id", "author_id", "client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    seq: Mapped[int]
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    #: chosen by the sending client, unique for its author in the room
+    client_id: Mapped[str] = mapped_column(String(64))
+    #: plain text, at most 4,000 characters, without bidi controls
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    edited_at: Mapped[datetime | None]
+    #: a removed message keeps its place (its number) but not its text
+    deleted_at: Mapped[datetime | None]
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    author = relationship("User", foreign_keys=[author_id])
 
 
 class SocketConnection(db.Model):

@@ -98,6 +98,9 @@ def from_environment(instance_path: Path) -> dict:
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
         "MAIL_LIMIT_PER_ADDRESS": os.environ.get("MAIL_LIMIT_PER_ADDRESS", "10 per hour"),
+        # Chat: messages a person may post a second, and in one burst.
+        "CHAT_RATE": float(os.environ.get("CHAT_RATE", "5")),
+        "CHAT_BURST": _int("CHAT_BURST", 10),
         "UPLOAD_LIMIT_PER_ACCOUNT": os.environ.get("UPLOAD_LIMIT_PER_ACCOUNT", "120 per hour"),
         # E-mail: SMTP when MAIL_SERVER is set, otherwise the outbox table (`flask outbox`).
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,

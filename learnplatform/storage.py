@@ -174,7 +174,7 @@ _MARKUP_IN_TEXT = re.compile(
 )
 _MARKUP_WINDOW = 1024
 
-_BIDI_CONTROLS = frozenset(
+BIDI_CONTROLS = frozenset(
     "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 )
 _WINDOWS_DEVICES = frozenset(
@@ -199,7 +199,7 @@ def clean_file_name(name: str) -> str:
     name = "".join(
         char
         for char in name
-        if char not in _BIDI_CONTROLS and unicodedata.category(char) not in {"Cc", "Cs", "Zl", "Zp"}
+        if char not in BIDI_CONTROLS and unicodedata.category(char) not in {"Cc", "Cs", "Zl", "Zp"}
     )
     name = _trim(name)
     if len(name) > _NAME_LENGTH:

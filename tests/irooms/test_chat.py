@@ -1,0 +1,270 @@
+"""The room chat over Socket.IO: stored before sent, numbered, retried sends kept once, catch-up
+after a gap, scroll-back by number, and every event checked against the room's members."""
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from irooms.models import Membership, Message, Room
+from learnplatform.audit import utcnow
+from learnplatform.extensions import db, socketio
+from tests.helpers import Auth
+from tests.irooms.test_rooms import add_room
+
+
+def connect(app, user):
+    """A logged-in browser's Socket.IO connection."""
+    browser = app.test_client()
+    Auth(browser).login(user.email)
+    return socketio.test_client(app, flask_test_client=browser)
+
+
+def received(connection, name: str) -> list:
+    """The arguments of the ``name`` events received since last asked, in order."""
+    return [
+        event["args"][0] if isinstance(event["args"], list) else event["args"]
+        for event in connection.get_received()
+        if event["name"] == name
+    ]
+
+
+CLIENT_IDS = iter(range(1, 10**9))
+
+
+def send(connection, room_id, body, client_id=None):
+    """What the page's script sends, with a new client id unless one is given (a retry)."""
+    return connection.emit(
+        "send",
+        {"room": room_id, "client_id": client_id or f"c-{next(CLIENT_IDS)}", "body": body},
+        callback=True,
+    )
+
+
+@pytest.fixture
+def room(app, create_user):
+    """A room with a host and a participant, each connected; (room id, host, participant)."""
+    host, member = create_user(role="trainer", name="Amina Diallo"), create_user(name="Awa Konaté")
+    room_id = add_room(app, "Sahel prosecutors", [(host, "host"), (member, "participant")])
+    return room_id, connect(app, host), connect(app, member)
+
+
+def test_a_message_is_stored_numbered_and_reaches_the_room(app, room):
+    room_id, host, member = room
+    assert host.emit("join", {"room": room_id, "after": 0}, callback=True) == {
+        "ok": True,
+        "last": 0,
+    }
+    assert member.emit("join", {"room": room_id, "after": 0}, callback=True)["ok"]
+    host.get_received(), member.get_received()
+
+    assert send(member, room_id, "Bonjour à tous") == {"ok": True, "seq": 1}
+    assert send(host, room_id, "Welcome, the session starts at 14:00.") == {"ok": True, "seq": 2}
+
+    live = received(host, "message")
+    assert [(m["seq"], m["author"]["name"], m["body"]) for m in live] == [
+        (1, "Awa Konaté", "Bonjour à tous"),
+        (2, "Amina Diallo", "Welcome, the session starts at 14:00."),
+    ]
+    assert [m["seq"] for m in received(member, "message")] == [1, 2]
+    with app.app_context():
+        assert db.session.scalar(select(Room.chat_seq).where(Room.id == room_id)) == 2
+
+
+def test_the_author_is_the_logged_in_person_whatever_the_payload_says(app, room):
+    room_id, _, member = room
+    member.emit("join", {"room": room_id}, callback=True)
+    reply = member.emit(
+        "send",
+        {"room": room_id, "client_id": "x1", "body": "hi", "author_id": 1, "author": "Host"},
+        callback=True,
+    )
+    assert reply["ok"]
+    with app.app_context():
+        message = db.session.scalar(select(Message))
+        assert message.author.name == "Awa Konaté"
+
+
+def test_a_retried_send_is_one_message(app, room):
+    room_id, host, member = room
+    host.emit("join", {"room": room_id}, callback=True)
+    host.get_received()
+    first = send(member, room_id, "Le dossier est prêt.", client_id="retry-1")
+    again = send(member, room_id, "Le dossier est prêt.", client_id="retry-1")
+    assert first == again == {"ok": True, "seq": 1}
+    assert len(received(host, "message")) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Message.id))) == 1
+
+
+def test_sends_from_two_tabs_at_once_are_numbered_without_gaps_or_twins(app, create_user):
+    app.config["CHAT_BURST"] = 100
+    host = create_user(role="trainer")
+    room_id = add_room(app, "Sahel prosecutors", [(host, "host")])
+    tabs = [connect(app, host) for _ in range(4)]
+    barrier = threading.Barrier(4)
+    replies = []
+
+    def burst(tab, number):
+        barrier.wait()
+        for index in range(2):
+            replies.append(
+                send(tab, room_id, f"tab {number} message {index}", f"t{number}-{index}")
+            )
+        # the same retry from every tab
+        replies.append(send(tab, room_id, "once", "shared"))
+
+    threads = [threading.Thread(target=burst, args=(tab, n)) for n, tab in enumerate(tabs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(reply["ok"] for reply in replies)
+    with app.app_context():
+        numbers = db.session.scalars(select(Message.seq).order_by(Message.seq)).all()
+    assert numbers == list(range(1, 10))  # 8 messages and one "once"
+
+
+def test_a_reconnecting_client_gets_what_it_missed_in_order(app, room, create_user):
+    room_id, host, member = room
+    member.emit("join", {"room": room_id, "after": 0}, callback=True)
+    send(member, room_id, "one")
+    member.disconnect()
+    for body in ("two", "three"):
+        send(host, room_id, body)
+    with app.app_context():
+        # a page is 100 messages: make the gap longer than one page
+        for number in range(4, 254):
+            db.session.add(
+                Message(
+                    room_id=room_id, seq=number, author_id=None, client_id=f"s{number}", body="x"
+                )
+            )
+        db.session.get(Room, room_id).chat_seq = 253
+        db.session.commit()
+
+    again = connect(app, db_user(app, "Awa Konaté"))
+    reply = again.emit("join", {"room": room_id, "after": 1}, callback=True)
+    assert reply == {"ok": True, "last": 253}
+    pages = received(again, "messages")
+    assert [len(page) for page in pages] == [100, 100, 52]
+    numbers = [message["seq"] for page in pages for message in page]
+    assert numbers == list(range(2, 254))
+    assert pages[0][0]["body"] == "two"
+
+
+def db_user(app, name):
+    from learnplatform.accounts.models import User
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.name == name))
+        db.session.expunge(user)
+        return user
+
+
+def test_history_scrolls_back_by_number(app, room):
+    room_id, host, member = room
+    for number in range(1, 8):
+        send(host, room_id, f"message {number}")
+    page = member.emit("history", {"room": room_id, "before": 6, "limit": 3}, callback=True)
+    assert [m["body"] for m in page["messages"]] == ["message 3", "message 4", "message 5"]
+    newest = member.emit("history", {"room": room_id, "limit": 2}, callback=True)
+    assert [m["seq"] for m in newest["messages"]] == [6, 7]
+    too_many = member.emit("history", {"room": room_id, "limit": 10**6}, callback=True)
+    assert len(too_many["messages"]) == 7
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [("", "empty"), ("   \n ", "empty"), ("x" * 4001, "too_long"), (None, "empty"), (42, "empty")],
+)
+def test_empty_and_too_long_messages_are_refused_with_a_reason(app, room, body, error):
+    room_id, host, _ = room
+    assert send(host, room_id, body) == {"ok": False, "error": error}
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Message.id))) == 0
+
+
+def test_a_100000_character_message_is_refused_and_the_server_keeps_serving(app, room):
+    room_id, host, member = room
+    assert send(host, room_id, "x" * 100_000) == {"ok": False, "error": "too_long"}
+    assert send(member, room_id, "still here") == {"ok": True, "seq": 1}
+
+
+def test_bidi_controls_are_removed_and_html_is_kept_as_text(app, room):
+    room_id, host, member = room
+    member.emit("join", {"room": room_id}, callback=True)
+    member.get_received()
+    send(host, room_id, "\u202eevil\u202c <script>alert(1)</script>")
+    [message] = received(member, "message")
+    assert message["body"] == "evil <script>alert(1)</script>"  # escaped by the page, never HTML
+
+
+def test_posting_too_fast_is_refused_then_allowed_again(app, room):
+    app.config.update(CHAT_RATE=2.0, CHAT_BURST=3)
+    room_id, host, _ = room
+    replies = [send(host, room_id, f"m{n}") for n in range(3)]
+    assert all(reply["ok"] for reply in replies)
+    assert send(host, room_id, "one more") == {"ok": False, "error": "rate_limited"}
+    time.sleep(0.6)  # a token comes back every half second
+    assert send(host, room_id, "one more")["ok"]
+
+
+def test_outsiders_and_members_of_other_rooms_get_nothing(app, room, create_user):
+    room_id, host, _ = room
+    send(host, room_id, "private")
+    other = create_user()
+    add_room(app, "Central Asia", [(other, "host")])
+    for person in (other, create_user()):
+        connection = connect(app, person)
+        for event, data in [
+            ("join", {"room": room_id, "after": 0}),
+            ("send", {"room": room_id, "client_id": "x", "body": "hello"}),
+            ("history", {"room": room_id}),
+            ("leave", {"room": room_id}),
+            ("join", {"room": 999999}),
+            ("join", {"room": "1"}),
+            ("join", None),
+        ]:
+            assert connection.emit(event, data, callback=True) == {
+                "ok": False,
+                "error": "not_found",
+            }
+        assert received(connection, "messages") == received(connection, "message") == []
+        send(host, room_id, "still private")
+        assert received(connection, "message") == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Message.id))) == 3
+
+
+def test_a_removed_member_is_refused_at_the_next_event(app, room):
+    room_id, _, member = room
+    member.emit("join", {"room": room_id}, callback=True)
+    with app.app_context():
+        db.session.execute(
+            Membership.__table__.delete().where(
+                Membership.room_id == room_id, Membership.role == "participant"
+            )
+        )
+        db.session.commit()
+    assert send(member, room_id, "am I still here?") == {"ok": False, "error": "not_found"}
+
+
+def test_muted_members_read_and_a_locked_chat_takes_only_hosts(app, room):
+    room_id, host, member = room
+    with app.app_context():
+        db.session.execute(
+            Membership.__table__.update()
+            .where(Membership.room_id == room_id, Membership.role == "participant")
+            .values(muted_at=utcnow())
+        )
+        db.session.commit()
+    assert send(member, room_id, "hello") == {"ok": False, "error": "muted"}
+    assert member.emit("history", {"room": room_id}, callback=True)["ok"]
+    with app.app_context():
+        db.session.execute(Membership.__table__.update().values(muted_at=None))
+        db.session.get(Room, room_id).chat_locked_at = utcnow()
+        db.session.commit()
+    assert send(member, room_id, "hello") == {"ok": False, "error": "locked"}
+    assert send(host, room_id, "Slides: page 4") == {"ok": True, "seq": 1}
