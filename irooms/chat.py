@@ -6,15 +6,29 @@ The author of a message is always the logged-in person, never a name in the payl
 Acknowledgements are ``{"ok": True, ...}`` or ``{"ok": False, "error": <code>}``.
 """
 
-from flask import after_this_request, current_app, g, has_request_context, request
-from flask_login import current_user
+import functools
+import json
+from datetime import timedelta
+
+from flask import (
+    Response,
+    after_this_request,
+    current_app,
+    g,
+    has_request_context,
+    request,
+    stream_with_context,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
-from irooms import messages
-from irooms.models import Membership, Room, SocketConnection
+from irooms import bp, messages
+from irooms.models import ChatPresence, LiveSession, Membership, Message, Room, SocketConnection
 from learnplatform.accounts.services import sessions_ended
-from learnplatform.audit import log_security_event
+from learnplatform.audit import log_security_event, record, utcnow
 from learnplatform.extensions import db, socketio
 
 
@@ -50,9 +64,15 @@ def on_connect(auth=None):
 
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
-    """Sent when a connection closes, from either side."""
+    """Sent when a connection closes, from either side: it leaves every room it was in."""
+    rooms = db.session.scalars(
+        select(ChatPresence.room_id).where(ChatPresence.sid == request.sid)
+    ).all()
+    db.session.execute(delete(ChatPresence).where(ChatPresence.sid == request.sid))
     db.session.execute(delete(SocketConnection).where(SocketConnection.sid == request.sid))
     db.session.commit()
+    for room_id in rooms:
+        _announce_presence(room_id)
 
 
 @sessions_ended.connect
@@ -110,19 +130,39 @@ def _number(value, default=None):
 
 
 NOT_FOUND = {"ok": False, "error": "not_found"}
+FORBIDDEN = {"ok": False, "error": "forbidden"}
 
 
-@socketio.on("join")
-def on_join(data):
+def room_event(name: str, *, moderators_only: bool = False):
+    """Register a chat event of a room: the room and membership are checked in the database
+    first (``not_found`` for those who may not see it), and ``forbidden`` for members who may not
+    moderate when ``moderators_only``. The handler gets (room, membership or None, data)."""
+
+    def register(handler):
+        @socketio.on(name)
+        @functools.wraps(handler)
+        def checked(data=None):
+            place = _place(data)
+            if place is None:
+                return NOT_FOUND
+            room, membership = place
+            if moderators_only and not _moderates(membership):
+                return FORBIDDEN
+            return handler(room, membership, data)
+
+        return checked
+
+    return register
+
+
+@room_event("join")
+def on_join(room: Room, membership: Membership | None, data: dict):
     """Enter a room's chat: ``{"room": id, "after": last seq seen or null}``.
 
     The messages after ``after`` are sent as ``messages`` events in pages, oldest first, before
     the acknowledgement, then live ``message`` events follow; without ``after``, the newest page.
+    Joining during a scheduled session of the room records the member's attendance.
     """
-    place = _place(data)
-    if place is None:
-        return NOT_FOUND
-    room, _ = place
     join_room(channel(room.id))
     seen = _number(data.get("after"))
     if seen is None:
@@ -133,29 +173,86 @@ def on_join(data):
         while page := messages.after(room.id, seen):
             socketio.emit("messages", [messages.as_json(m) for m in page], to=request.sid)
             seen = page[-1].seq
-    return {"ok": True, "last": room.chat_seq}
+    _enter(room, membership)
+    return {
+        "ok": True,
+        "last": room.chat_seq,
+        "me": current_user.id,
+        "role": membership.role if membership else None,
+        "can_moderate": _moderates(membership),
+        "locked": room.chat_locked_at is not None,
+        "muted": bool(membership and membership.muted_at),
+    }
 
 
-@socketio.on("leave")
-def on_leave(data):
-    place = _place(data)
-    if place is None:
-        return NOT_FOUND
-    leave_room(channel(place[0].id))
+def _moderates(membership: Membership | None) -> bool:
+    """Hosts and administrators lock the chat and mute members."""
+    return current_user.is_administrator or (membership is not None and membership.role == "host")
+
+
+def _removes(membership: Membership | None) -> bool:
+    """Hosts, experts and administrators remove any message."""
+    return _moderates(membership) or (membership is not None and membership.role == "expert")
+
+
+def _enter(room: Room, membership: Membership | None) -> None:
+    """Count the connection as online in the room; during a session, as attending it."""
+    from irooms.sessions import mark_presence
+
+    try:
+        with db.session.begin_nested():
+            db.session.add(ChatPresence(sid=request.sid, room_id=room.id, user_id=current_user.id))
+    except IntegrityError:
+        pass  # joined again on the same connection
+    if membership is not None:
+        now = utcnow()
+        for session in db.session.scalars(
+            select(LiveSession).where(
+                LiveSession.room_id == room.id,
+                LiveSession.starts_at <= now,
+                LiveSession.ends_at > now,
+            )
+        ):
+            mark_presence(session, current_user)
+    db.session.commit()
+    _announce_presence(room.id)
+
+
+def _announce_presence(room_id: int) -> None:
+    """Tell the room who is online now, in every process."""
+    from learnplatform.accounts.models import User
+
+    online = db.session.execute(
+        select(User.id, User.name)
+        .where(User.id.in_(select(ChatPresence.user_id).where(ChatPresence.room_id == room_id)))
+        .order_by(User.name)
+    ).all()
+    socketio.emit(
+        "presence",
+        {"room": room_id, "online": [{"id": uid, "name": name} for uid, name in online]},
+        to=channel(room_id),
+    )
+
+
+@room_event("leave")
+def on_leave(room: Room, membership: Membership | None, data: dict):
+    room_id = room.id
+    leave_room(channel(room_id))
+    db.session.execute(
+        delete(ChatPresence).where(ChatPresence.sid == request.sid, ChatPresence.room_id == room_id)
+    )
+    db.session.commit()
+    _announce_presence(room_id)
     return {"ok": True}
 
 
-@socketio.on("send")
-def on_send(data):
+@room_event("send")
+def on_send(room: Room, membership: Membership | None, data: dict):
     """Post ``{"room": id, "client_id": str, "body": str}``; acknowledged with its number.
 
     Sending again with the same ``client_id`` (a retry after a lost acknowledgement) returns the
     same number and sends nothing out twice.
     """
-    place = _place(data)
-    if place is None:
-        return NOT_FOUND
-    room, membership = place
     if not messages.rate_limit.allow(current_user.id):
         return {"ok": False, "error": "rate_limited"}
     try:
@@ -169,12 +266,191 @@ def on_send(data):
     return {"ok": True, "seq": message.seq}
 
 
-@socketio.on("history")
-def on_history(data):
+@room_event("history")
+def on_history(room: Room, membership: Membership | None, data: dict):
     """Scroll back: ``{"room": id, "before": seq, "limit": n}``, at most 100, oldest first."""
-    place = _place(data)
-    if place is None:
-        return NOT_FOUND
     limit = min(_number(data.get("limit"), messages.PAGE) or messages.PAGE, messages.PAGE)
-    page = messages.before(place[0].id, _number(data.get("before")), limit)
+    page = messages.before(room.id, _number(data.get("before")), limit)
     return {"ok": True, "messages": [messages.as_json(m) for m in page]}
+
+
+#: how long an author may still edit or delete their message
+EDIT_WINDOW = timedelta(minutes=10)
+
+
+def _message_in(room: Room, seq) -> Message | None:
+    if _number(seq) is None:
+        return None
+    return db.session.scalar(select(Message).where(Message.room_id == room.id, Message.seq == seq))
+
+
+@room_event("edit")
+def on_edit(room: Room, membership: Membership | None, data: dict):
+    """An author changes their message within 10 minutes: ``{"room", "seq", "body"}``."""
+    message = _message_in(room, data.get("seq"))
+    if message is None or message.deleted_at is not None:
+        return NOT_FOUND
+    if message.author_id != current_user.id:
+        return FORBIDDEN
+    if message.created_at < utcnow() - EDIT_WINDOW:
+        return {"ok": False, "error": "too_late"}
+    if membership is not None and membership.muted_at is not None:
+        return {"ok": False, "error": "muted"}
+    try:
+        message.body = messages.clean_body(data.get("body"))
+    except messages.ChatRefused as refusal:
+        return {"ok": False, "error": refusal.code}
+    message.edited_at = utcnow()
+    db.session.commit()
+    socketio.emit("message", messages.as_json(message), to=channel(room.id))
+    return {"ok": True}
+
+
+@room_event("delete")
+def on_delete(room: Room, membership: Membership | None, data: dict):
+    """Remove a message: its author within 10 minutes, or a host, expert or administrator.
+
+    Every client replaces it with a "message removed" mark; a removal by someone else than the
+    author goes to the audit log.
+    """
+    message = _message_in(room, data.get("seq"))
+    if message is None or message.deleted_at is not None:
+        return NOT_FOUND
+    own = message.author_id == current_user.id
+    if not own and not _removes(membership):
+        return FORBIDDEN
+    if own and not _removes(membership) and message.created_at < utcnow() - EDIT_WINDOW:
+        return {"ok": False, "error": "too_late"}
+    message.deleted_at = utcnow()
+    message.deleted_by_id = current_user.id
+    if not own:
+        record(
+            "chat_message_removed",
+            actor=current_user,
+            room_id=room.id,
+            seq=message.seq,
+            author_id=message.author_id,
+        )
+    db.session.commit()
+    socketio.emit("message", messages.as_json(message), to=channel(room.id))
+    return {"ok": True}
+
+
+@room_event("typing")
+def on_typing(room: Room, membership: Membership | None, data: dict):
+    """Someone is typing: told to the others in the room; may be dropped, never stored."""
+    socketio.emit(
+        "typing",
+        {"room": room.id, "user": {"id": current_user.id, "name": current_user.name}},
+        to=channel(room.id),
+        skip_sid=request.sid,
+    )
+    return {"ok": True}
+
+
+@room_event("mute", moderators_only=True)
+def on_mute(room: Room, membership: Membership | None, data: dict):
+    """A host mutes or unmutes a member: ``{"room", "user", "muted"}``."""
+    target = db.session.scalar(
+        select(Membership).where(
+            Membership.room_id == room.id, Membership.user_id == _number(data.get("user"), -1)
+        )
+    )
+    if target is None:
+        return NOT_FOUND
+    muted = bool(data.get("muted"))
+    target.muted_at = utcnow() if muted else None
+    record(
+        "chat_member_muted" if muted else "chat_member_unmuted",
+        actor=current_user,
+        user=target.user,
+        room_id=room.id,
+    )
+    db.session.commit()
+    for sid in _sids_in(room.id, target.user_id):
+        socketio.emit("muted", {"room": room.id, "muted": muted}, to=sid)
+    return {"ok": True}
+
+
+@room_event("lock", moderators_only=True)
+def on_lock(room: Room, membership: Membership | None, data: dict):
+    """A host locks the chat so that only hosts post, or unlocks it: ``{"room", "locked"}``."""
+    locked = bool(data.get("locked"))
+    room.chat_locked_at = utcnow() if locked else None
+    record("chat_locked" if locked else "chat_unlocked", actor=current_user, room_id=room.id)
+    db.session.commit()
+    socketio.emit("room_state", {"room": room.id, "locked": locked}, to=channel(room.id))
+    return {"ok": True}
+
+
+def _sids_in(room_id: int, user_id: int) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(ChatPresence.sid).where(
+                ChatPresence.room_id == room_id, ChatPresence.user_id == user_id
+            )
+        )
+    )
+
+
+def close_room_connections(room_id: int, user_id: int) -> None:
+    """A member was removed: tell their connections in the room, then close them, in whichever
+    process holds them (through the message queue). Call after the removal is committed."""
+    sids = _sids_in(room_id, user_id)
+    for sid in sids:
+        socketio.emit("removed", {"room": room_id}, to=sid)
+        socketio.server.disconnect(sid, namespace="/")
+
+
+# The transcript, for hosts.
+@bp.get("/<int:room_id>/chat/transcript.<any(csv, json):kind>")
+@login_required
+def transcript(room_id, kind):
+    """The room's chat as CSV (formulas neutralised) or JSON, streamed; removed messages keep
+    their number and lose their text. Exports go to the audit log."""
+    from irooms.access import managed_place
+    from irooms.sessions import csv_lines
+
+    managed_place(room_id, writing=False)
+    record("chat_transcript_exported", actor=current_user, room_id=room_id, format=kind)
+    db.session.commit()
+
+    def rows():
+        seq = 0
+        while page := messages.after(room_id, seq, limit=500):
+            for message in page:
+                yield messages.as_json(message)
+            seq = page[-1].seq
+
+    if kind == "csv":
+        header = [
+            _("Number"),
+            _("Time (UTC)"),
+            _("Author"),
+            _("Message"),
+            _("Edited"),
+            _("Removed"),
+        ]
+        lines = csv_lines(
+            header,
+            (
+                (m["seq"], m["at"], m["author"]["name"], m["body"], m["edited"], m["removed"])
+                for m in rows()
+            ),
+        )
+        body, mimetype = lines, "text/csv; charset=utf-8"
+    else:
+        body, mimetype = _json_array(rows()), "application/json"
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="chat-room-{room_id}-{utcnow():%Y-%m-%d}.{kind}"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _json_array(items):
+    yield "["
+    for number, item in enumerate(items):
+        yield ("," if number else "") + json.dumps(item, ensure_ascii=False)
+    yield "]"

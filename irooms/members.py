@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from irooms import bp
 from irooms.access import is_read_only, managed_place, place_in
+from irooms.chat import close_room_connections
 from irooms.forms import AddMemberForm, InvitationForm
 from irooms.labels import ROLE_LABELS
 from irooms.models import Invitation, Membership
@@ -142,6 +143,7 @@ def remove_member(room_id, membership_id):
     db.session.delete(membership)
     record("room_member_removed", actor=current_user, user=person, room_id=room_id)
     db.session.commit()
+    close_room_connections(room_id, person.id)
     flash(_("%(name)s is no longer a member of the room.", name=person.name), "info")
     return redirect(url_for("irooms.members", room_id=room_id))
 

@@ -253,6 +253,19 @@ class Message(db.Model):
     author = relationship("User", foreign_keys=[author_id])
 
 
+class ChatPresence(db.Model):
+    """A connection that has joined a room's chat: who is online, seen from every process."""
+
+    __tablename__ = "room_chat_presence"
+    __table_args__ = (UniqueConstraint("sid", "room_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(64), index=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class SocketConnection(db.Model):
     """An open Socket.IO connection, so that ending a login session can close it in any process."""
 

@@ -3,6 +3,7 @@ after a gap, scroll-back by number, and every event checked against the room's m
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from irooms.models import Membership, Message, Room
 from learnplatform.audit import utcnow
 from learnplatform.extensions import db, socketio
-from tests.helpers import Auth
+from tests.helpers import Auth, post_form
 from tests.irooms.test_rooms import add_room
 
 
@@ -52,10 +53,9 @@ def room(app, create_user):
 
 def test_a_message_is_stored_numbered_and_reaches_the_room(app, room):
     room_id, host, member = room
-    assert host.emit("join", {"room": room_id, "after": 0}, callback=True) == {
-        "ok": True,
-        "last": 0,
-    }
+    joined = host.emit("join", {"room": room_id, "after": 0}, callback=True)
+    assert joined["ok"] and joined["last"] == 0
+    assert (joined["role"], joined["can_moderate"], joined["locked"]) == ("host", True, False)
     assert member.emit("join", {"room": room_id, "after": 0}, callback=True)["ok"]
     host.get_received(), member.get_received()
 
@@ -146,7 +146,7 @@ def test_a_reconnecting_client_gets_what_it_missed_in_order(app, room, create_us
 
     again = connect(app, db_user(app, "Awa Konaté"))
     reply = again.emit("join", {"room": room_id, "after": 1}, callback=True)
-    assert reply == {"ok": True, "last": 253}
+    assert reply["ok"] and reply["last"] == 253 and reply["role"] == "participant"
     pages = received(again, "messages")
     assert [len(page) for page in pages] == [100, 100, 52]
     numbers = [message["seq"] for page in pages for message in page]
@@ -268,3 +268,155 @@ def test_muted_members_read_and_a_locked_chat_takes_only_hosts(app, room):
         db.session.commit()
     assert send(member, room_id, "hello") == {"ok": False, "error": "locked"}
     assert send(host, room_id, "Slides: page 4") == {"ok": True, "seq": 1}
+
+
+# Moderation, presence, removal and the transcript.
+def test_authors_edit_and_delete_within_ten_minutes(app, room):
+    room_id, host, member = room
+    host.emit("join", {"room": room_id}, callback=True)
+    seq = send(member, room_id, "Rendez-vous à 14h")["seq"]
+    host.get_received()
+    edit = {"room": room_id, "seq": seq, "body": "Rendez-vous à 15h"}
+    assert member.emit("edit", edit, callback=True) == {"ok": True}
+    [changed] = received(host, "message")
+    assert (changed["seq"], changed["body"], changed["edited"]) == (seq, "Rendez-vous à 15h", True)
+    assert host.emit("edit", edit, callback=True) == {"ok": False, "error": "forbidden"}
+
+    with app.app_context():
+        message = db.session.scalar(select(Message))
+        message.created_at -= timedelta(minutes=11)
+        db.session.commit()
+    assert member.emit("edit", edit, callback=True) == {"ok": False, "error": "too_late"}
+    delete = {"room": room_id, "seq": seq}
+    assert member.emit("delete", delete, callback=True) == {"ok": False, "error": "too_late"}
+
+
+def test_hosts_remove_any_message_and_every_client_sees_the_mark(app, room):
+    room_id, host, member = room
+    member.emit("join", {"room": room_id}, callback=True)
+    seq = send(member, room_id, "off-topic")["seq"]
+    member.get_received()
+    assert member.emit("delete", {"room": room_id, "seq": 999}, callback=True)["ok"] is False
+    assert host.emit("delete", {"room": room_id, "seq": seq}, callback=True) == {"ok": True}
+    [mark] = received(member, "message")
+    assert (mark["seq"], mark["removed"], mark["body"]) == (seq, True, "")
+    history = member.emit("history", {"room": room_id}, callback=True)["messages"]
+    assert history[0]["removed"] and "off-topic" not in str(history)
+    assert "chat_message_removed" in audit_actions(app)
+
+
+def test_participants_cannot_moderate(app, room):
+    room_id, host, member = room
+    seq = send(host, room_id, "Agenda")["seq"]
+    for event, data in [
+        ("delete", {"room": room_id, "seq": seq}),
+        ("lock", {"room": room_id, "locked": True}),
+        ("mute", {"room": room_id, "user": 1, "muted": True}),
+    ]:
+        assert member.emit(event, data, callback=True) == {"ok": False, "error": "forbidden"}
+
+
+def test_a_host_mutes_and_locks_through_the_chat_and_it_is_audited(app, room, create_user):
+    room_id, host, member = room
+    member.emit("join", {"room": room_id}, callback=True)
+    member_id = db_user(app, "Awa Konaté").id
+    member.get_received()
+    assert host.emit("mute", {"room": room_id, "user": member_id, "muted": True}, callback=True)[
+        "ok"
+    ]
+    assert received(member, "muted") == [{"room": room_id, "muted": True}]
+    assert send(member, room_id, "hello") == {"ok": False, "error": "muted"}
+    host.emit("mute", {"room": room_id, "user": member_id, "muted": False}, callback=True)
+    assert host.emit("lock", {"room": room_id, "locked": True}, callback=True) == {"ok": True}
+    assert {"room": room_id, "locked": True} in received(member, "room_state")
+    assert send(member, room_id, "hello") == {"ok": False, "error": "locked"}
+    assert {"chat_member_muted", "chat_member_unmuted", "chat_locked"} <= set(audit_actions(app))
+
+
+def test_presence_follows_joins_and_disconnects_and_typing_reaches_others(app, room):
+    room_id, host, member = room
+    host.emit("join", {"room": room_id}, callback=True)
+    member.emit("join", {"room": room_id}, callback=True)
+    online = received(host, "presence")[-1]["online"]
+    assert [person["name"] for person in online] == ["Amina Diallo", "Awa Konaté"]
+    member.emit("typing", {"room": room_id}, callback=True)
+    assert received(host, "typing") == [
+        {"room": room_id, "user": {"id": db_user(app, "Awa Konaté").id, "name": "Awa Konaté"}}
+    ]
+    assert received(member, "typing") == []
+    member.disconnect()
+    assert [p["name"] for p in received(host, "presence")[-1]["online"]] == ["Amina Diallo"]
+
+
+def test_joining_during_a_session_records_attendance(app, room):
+    from irooms.models import Attendance, LiveSession
+
+    room_id, _, member = room
+    with app.app_context():
+        now = utcnow()
+        db.session.add(
+            LiveSession(
+                room_id=room_id,
+                title="Controlled deliveries",
+                starts_at=now - timedelta(minutes=5),
+                ends_at=now + timedelta(hours=1),
+            )
+        )
+        db.session.commit()
+    member.emit("join", {"room": room_id}, callback=True)
+    member.emit("join", {"room": room_id}, callback=True)
+    with app.app_context():
+        marks = db.session.scalars(select(Attendance)).all()
+        assert [(mark.source, mark.user.name) for mark in marks] == [("presence", "Awa Konaté")]
+
+
+def test_a_removed_member_is_told_and_disconnected_at_once(app, client, room, monkeypatch):
+    room_id, _, member = room
+    member.emit("join", {"room": room_id}, callback=True)
+    told = []
+    emit = socketio.emit
+    monkeypatch.setattr(
+        socketio, "emit", lambda event, *a, **k: (told.append((event, *a)), emit(event, *a, **k))
+    )
+    with app.app_context():
+        host_user = db.session.scalar(select(Membership).where(Membership.role == "host")).user
+        target = db.session.scalar(select(Membership).where(Membership.role == "participant"))
+        target_id = target.id
+        host_email = host_user.email
+    Auth(client).login(host_email)
+    post_form(
+        client,
+        f"/irooms/{room_id}/members/{target_id}/remove",
+        {},
+        form_url=f"/irooms/{room_id}/members",
+    )
+    assert ("removed", {"room": room_id}) in told
+    assert not member.is_connected()
+
+
+def test_hosts_export_the_transcript_with_formulas_neutralised(app, client, room):
+    room_id, _, member = room
+    send(member, room_id, '=HYPERLINK("http://example.org","click")')
+    send(member, room_id, "Merci, à demain")
+    with app.app_context():
+        host_email = db.session.scalar(
+            select(Membership).where(Membership.role == "host")
+        ).user.email
+    Auth(client).login(host_email)
+    response = client.get(f"/irooms/{room_id}/chat/transcript.csv")
+    assert response.is_streamed and "attachment" in response.headers["Content-Disposition"]
+    text = response.get_data(as_text=True)
+    assert "'=HYPERLINK" in text and "Merci, à demain" in text
+    data = client.get(f"/irooms/{room_id}/chat/transcript.json").get_json()
+    assert [m["seq"] for m in data] == [1, 2] and data[1]["author"]["name"] == "Awa Konaté"
+    assert "chat_transcript_exported" in audit_actions(app)
+    Auth(client).logout()
+    Auth(client).login(db_user(app, "Awa Konaté").email)
+    assert client.get(f"/irooms/{room_id}/chat/transcript.csv").status_code == 403
+
+
+def audit_actions(app) -> list[str]:
+    from learnplatform.audit import AuditEvent
+
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEvent.action)))

@@ -23,7 +23,7 @@ from tests.helpers import Auth, csrf_token, without_tokens
 from tests.learnplatform.test_storage import PDF
 
 #: route arguments that are not ids of a room's objects
-FIXED_ARGUMENTS = {"action": "archive", "what": "recording"}
+FIXED_ARGUMENTS = {"action": "archive", "what": "recording", "kind": "csv"}
 
 
 def two_rooms(app, create_user) -> dict:
