@@ -26,6 +26,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from irooms import bp, messages
+from irooms.access import is_read_only
 from irooms.models import ChatPresence, LiveSession, Membership, Message, Room, SocketConnection
 from learnplatform.accounts.services import sessions_ended
 from learnplatform.audit import log_security_event, record, utcnow
@@ -133,10 +134,11 @@ NOT_FOUND = {"ok": False, "error": "not_found"}
 FORBIDDEN = {"ok": False, "error": "forbidden"}
 
 
-def room_event(name: str, *, moderators_only: bool = False):
+def room_event(name: str, *, moderators_only: bool = False, changes: bool = False):
     """Register a chat event of a room: the room and membership are checked in the database
-    first (``not_found`` for those who may not see it), and ``forbidden`` for members who may not
-    moderate when ``moderators_only``. The handler gets (room, membership or None, data)."""
+    first (``not_found`` for those who may not see it), ``forbidden`` for members who may not
+    moderate when ``moderators_only``, and ``read_only`` in an archived or ended room when the
+    event ``changes`` something. The handler gets (room, membership or None, data)."""
 
     def register(handler):
         @socketio.on(name)
@@ -148,6 +150,8 @@ def room_event(name: str, *, moderators_only: bool = False):
             room, membership = place
             if moderators_only and not _moderates(membership):
                 return FORBIDDEN
+            if changes and is_read_only(room):
+                return {"ok": False, "error": "read_only"}
             return handler(room, membership, data)
 
         return checked
@@ -182,7 +186,19 @@ def on_join(room: Room, membership: Membership | None, data: dict):
         "can_moderate": _moderates(membership),
         "locked": room.chat_locked_at is not None,
         "muted": bool(membership and membership.muted_at),
+        # for hosts, who is muted, so that their controls say mute or unmute
+        "muted_users": _muted(room.id) if _moderates(membership) else [],
     }
+
+
+def _muted(room_id: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(Membership.user_id).where(
+                Membership.room_id == room_id, Membership.muted_at.is_not(None)
+            )
+        )
+    )
 
 
 def _moderates(membership: Membership | None) -> bool:
@@ -284,7 +300,7 @@ def _message_in(room: Room, seq) -> Message | None:
     return db.session.scalar(select(Message).where(Message.room_id == room.id, Message.seq == seq))
 
 
-@room_event("edit")
+@room_event("edit", changes=True)
 def on_edit(room: Room, membership: Membership | None, data: dict):
     """An author changes their message within 10 minutes: ``{"room", "seq", "body"}``."""
     message = _message_in(room, data.get("seq"))
@@ -306,7 +322,7 @@ def on_edit(room: Room, membership: Membership | None, data: dict):
     return {"ok": True}
 
 
-@room_event("delete")
+@room_event("delete", changes=True)
 def on_delete(room: Room, membership: Membership | None, data: dict):
     """Remove a message: its author within 10 minutes, or a host, expert or administrator.
 
@@ -348,7 +364,7 @@ def on_typing(room: Room, membership: Membership | None, data: dict):
     return {"ok": True}
 
 
-@room_event("mute", moderators_only=True)
+@room_event("mute", moderators_only=True, changes=True)
 def on_mute(room: Room, membership: Membership | None, data: dict):
     """A host mutes or unmutes a member: ``{"room", "user", "muted"}``."""
     target = db.session.scalar(
@@ -372,7 +388,7 @@ def on_mute(room: Room, membership: Membership | None, data: dict):
     return {"ok": True}
 
 
-@room_event("lock", moderators_only=True)
+@room_event("lock", moderators_only=True, changes=True)
 def on_lock(room: Room, membership: Membership | None, data: dict):
     """A host locks the chat so that only hosts post, or unlocks it: ``{"room", "locked"}``."""
     locked = bool(data.get("locked"))

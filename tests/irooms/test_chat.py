@@ -420,3 +420,29 @@ def audit_actions(app) -> list[str]:
 
     with app.app_context():
         return list(db.session.scalars(select(AuditEvent.action)))
+
+
+def test_an_ended_room_keeps_its_chat_as_it_was(app, room):
+    from datetime import date
+
+    room_id, host, member = room
+    seq = send(member, room_id, "Dernier message")["seq"]
+    with app.app_context():
+        db.session.get(Room, room_id).ends_on = date.today() - timedelta(days=1)
+        db.session.commit()
+    refused = {"ok": False, "error": "read_only"}
+    assert send(member, room_id, "encore") == refused
+    assert member.emit("edit", {"room": room_id, "seq": seq, "body": "x"}, callback=True) == refused
+    assert host.emit("delete", {"room": room_id, "seq": seq}, callback=True) == refused
+    assert host.emit("lock", {"room": room_id, "locked": True}, callback=True) == refused
+    assert member.emit("history", {"room": room_id}, callback=True)["messages"][0]["body"] == (
+        "Dernier message"
+    )
+
+
+def test_hosts_learn_who_is_muted_when_they_join(app, room):
+    room_id, host, member = room
+    member_id = db_user(app, "Awa Konaté").id
+    host.emit("mute", {"room": room_id, "user": member_id, "muted": True}, callback=True)
+    assert host.emit("join", {"room": room_id}, callback=True)["muted_users"] == [member_id]
+    assert member.emit("join", {"room": room_id}, callback=True)["muted_users"] == []
