@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 VENDOR := static/vendor
 
-.PHONY: run test setup assets db demo outbox lint format bench bench-recordings clean
+.PHONY: run test setup assets db demo outbox lint format bench bench-recordings bench-chat clean
 
 run: setup db demo  ## serve the platform on SQLite with demo data at http://$(HOST):$(PORT)
 	@$(FLASK) demo-accounts --url http://$(HOST):$(PORT)
@@ -60,6 +60,9 @@ bench: setup db demo  ## requests per second and latency of the main pages under
 
 bench-recordings: setup  ## throughput and peak memory serving a 1 GB recording, against nginx
 	$(BIN)/python bench/recordings.py
+
+bench-chat: setup  ## chat delivery latency and losses with 100 and 500 WebSocket clients, against bare Socket.IO
+	$(BIN)/python bench/chat.py --disconnects
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) instance
