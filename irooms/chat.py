@@ -172,10 +172,10 @@ def on_join(room: Room, membership: Membership | None, data: dict):
     if seen is None:
         page = messages.before(room.id, None)
         if page:
-            socketio.emit("messages", [messages.as_json(m) for m in page], to=request.sid)
+            _to_this_connection("messages", [messages.as_json(m) for m in page])
     else:
         while page := messages.after(room.id, seen):
-            socketio.emit("messages", [messages.as_json(m) for m in page], to=request.sid)
+            _to_this_connection("messages", [messages.as_json(m) for m in page])
             seen = page[-1].seq
     _enter(room, membership)
     return {
@@ -199,6 +199,12 @@ def _muted(room_id: int) -> list[int]:
             )
         )
     )
+
+
+def _to_this_connection(event: str, data) -> None:
+    """Send to the connection being served, straight from this process: through the message
+    queue it could arrive after the acknowledgement that follows it."""
+    socketio.emit(event, data, to=request.sid, ignore_queue=True)
 
 
 def _moderates(membership: Membership | None) -> bool:
