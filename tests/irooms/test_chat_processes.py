@@ -573,3 +573,22 @@ def test_removing_a_member_closes_their_connection_in_the_other_process(
         "ok": False,
         "error": "not_found",
     }
+
+
+def test_a_two_megabyte_frame_closes_only_its_own_connection(servers, people, room, chat_clients):
+    """SECURITY item 25: a 2 MB Socket.IO frame is refused (max_http_buffer_size); the server
+    goes on serving the others."""
+    process_a, _ = servers
+    (_, host_email), (_, member_email) = people
+    room_id, _ = room
+    host = chat_clients(Browser(process_a).login(host_email))
+    attacker = chat_clients(Browser(process_a).login(member_email))
+    join(host, room_id, None, everyone=1)
+    frame = packet.Packet(
+        packet.EVENT, data=["send", {"room": room_id, "client_id": "big", "body": "x" * 2_000_000}]
+    )
+    with contextlib.suppress(simple_websocket.ConnectionClosed):
+        attacker._ws.send("4" + frame.encode())
+    wait_for(lambda: not attacker.connected, "the connection that sent 2 MB being closed")
+    assert send(host, room_id, "Still here.")["ok"]
+    assert "x" * 1000 not in str(host.events)
