@@ -22,6 +22,7 @@ import itertools
 import os
 import random
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -160,8 +161,15 @@ def healthy(port: int) -> bool:
 @pytest.fixture(scope="module")
 def servers(database, redis_prefix, tmp_path_factory):
     """Two gunicorn processes on the same database, Redis and secret key: their base URLs."""
-    _, url = database
-    workdir = tmp_path_factory.mktemp("chat-processes")
+    with two_servers(
+        database[1], own_redis_url(), redis_prefix, tmp_path_factory.mktemp("chat-processes")
+    ) as urls:
+        yield urls
+
+
+@contextlib.contextmanager
+def two_servers(url: str, redis_url: str, redis_prefix: str, workdir):
+    """Two gunicorn processes on database ``url`` and Redis ``redis_url``: their base URLs."""
     env = {
         name: value
         for name, value in os.environ.items()
@@ -171,7 +179,7 @@ def servers(database, redis_prefix, tmp_path_factory):
         {
             "LEARNPLATFORM_ENV": "development",
             "DATABASE_URL": url,
-            "REDIS_URL": own_redis_url(),
+            "REDIS_URL": redis_url,
             "RATELIMIT_KEY_PREFIX": redis_prefix,
             "SECRET_KEY": secrets.token_hex(32),  # the same in both: a login is valid in both
             "STORAGE_DIR": str(workdir / "storage"),
@@ -592,3 +600,85 @@ def test_a_two_megabyte_frame_closes_only_its_own_connection(servers, people, ro
     wait_for(lambda: not attacker.connected, "the connection that sent 2 MB being closed")
     assert send(host, room_id, "Still here.")["ok"]
     assert "x" * 1000 not in str(host.events)
+
+
+@contextlib.contextmanager
+def private_redis(port: int):
+    """A Redis server of this test alone, so that it can be stopped and started again."""
+    process = subprocess.Popen(  # noqa: S603
+        [
+            shutil.which("redis-server") or "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: _answers(port), f"Redis on port {port}", timeout=10)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server program")
+def test_chat_resumes_when_redis_returns_and_catch_up_fills_the_gap(
+    database, people, room, redis_prefix, tmp_path, chat_clients
+):
+    (_, host_email), (_, member_email) = people
+    room_id, _ = room
+    port = free_port()
+    redis_url = f"redis://127.0.0.1:{port}/0"
+    with (
+        private_redis(port) as first_redis,
+        two_servers(database[1], redis_url, redis_prefix, tmp_path) as (process_a, process_b),
+    ):
+        host = chat_clients(Browser(process_a).login(host_email))
+        member = chat_clients(Browser(process_b).login(member_email))
+        join(host, room_id, None, everyone=1)
+        join(member, room_id, None, everyone=2)
+        first = send(host, room_id, "Avant la coupure.")["seq"]
+        wait_for(lambda: first in seqs(member, room_id), "a message across processes")
+
+        # Redis goes away: messages are still stored and acknowledged.
+        first_redis.terminate()
+        first_redis.wait(timeout=10)
+        during = send(host, room_id, "Pendant la coupure.")
+        assert during["ok"]
+
+        # Redis comes back on the same address: live messages flow again, with no restart.
+        with private_redis(port):
+            sent = []
+
+            def live_again() -> bool:
+                time.sleep(0.3)  # within the chat's rate limit
+                sent.append(send(host, room_id, f"Après la coupure {len(sent) + 1}.")["seq"])
+                return any(seq in seqs(member, room_id) for seq in sent)
+
+            wait_for(live_again, "live messages after Redis returned", timeout=60)
+            # What the outage kept from the member comes with a catch-up from their last seen.
+            again = chat_clients(Browser(process_b).login(member_email))
+            join(again, room_id, first, everyone=2)
+            wait_for(
+                lambda: during["seq"] in seqs(again, room_id, "messages"),
+                "the message sent during the outage, on catch-up",
+            )
+            caught_up = seqs(again, room_id, "messages")
+            assert caught_up == sorted(set(caught_up))
+            assert caught_up[0] == during["seq"]
