@@ -4,7 +4,7 @@ files, and a text the editor cannot keep (a table) stays in HTML instead of bein
 from courses import services
 from courses.models import Lesson, Module
 from learnplatform.extensions import db
-from tests.browser.test_modules_browser import log_in, shot, status_with
+from tests.browser.test_modules_browser import log_in, shot, status_with, visual_editor
 from tests.learnplatform.test_storage import png
 
 TABLE_BODY = (
@@ -50,7 +50,7 @@ def test_a_trainer_reopens_a_lesson_inserts_an_image_and_keeps_a_table(
 
     # The saved text reopens in the editor with its formatting.
     page.goto(f"{live_server}/courses/manage/{module_id}/lessons/{formatted_id}")
-    editor = page.get_by_role("textbox", name="Lesson text")
+    editor = visual_editor(page)
     assert editor.get_by_role("heading", name="Authorisation", level=2).is_visible()
     assert editor.locator("em", has_text="authorises").is_visible()
 

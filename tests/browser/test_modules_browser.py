@@ -52,10 +52,21 @@ def status_with(page, text: str):
     return page.get_by_role("status").filter(has_text=text)
 
 
+def visual_editor(page):
+    """The lesson editor, once its script has taken the place of the HTML field (waited for:
+    until then the field is the one labelled "Lesson text")."""
+    editor = page.locator("#lesson-editor .ql-editor")
+    editor.wait_for(state="visible")
+    label = page.locator("label[for=body]")
+    assert editor.get_attribute("aria-labelledby") == label.get_attribute("id")
+    assert label.inner_text() == "Lesson text"
+    return editor
+
+
 def write_first_lesson(page) -> None:
     """A heading, a paragraph with bold words, a list and a link, typed with the toolbar."""
     toolbar = page.get_by_role("toolbar", name="Formatting")
-    page.get_by_role("textbox", name="Lesson text").click()
+    visual_editor(page).click()
     toolbar.get_by_role("button", name="Heading", exact=True).click()
     page.keyboard.type("Key points")
     page.keyboard.press("Enter")
