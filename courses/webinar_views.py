@@ -248,9 +248,7 @@ def remove_captions(webinar_id, caption_id):
 @login_required
 def recording(webinar_id):
     """The recording inline, for the player: ranges let it seek. Not counted: plays are."""
-    found = service.visible_webinar(webinar_id)
-    if found.recording is None:
-        abort(404)
+    found = service.visible_webinar(webinar_id, having="recording")
     return send_stored(found.recording, as_attachment=False)
 
 
@@ -258,9 +256,7 @@ def recording(webinar_id):
 @login_required
 def download_recording(webinar_id):
     """The recording as a download, counted once the last byte has been sent."""
-    found = service.visible_webinar(webinar_id)
-    if found.recording is None:
-        abort(404)
+    found = service.visible_webinar(webinar_id, having="recording")
     return send_stored(
         found.recording,
         on_complete=service.download_recorder(found, service.DOWNLOAD, current_user),
@@ -270,9 +266,7 @@ def download_recording(webinar_id):
 @bp.get("/webinars/<int:webinar_id>/slides")
 @login_required
 def slides(webinar_id):
-    found = service.visible_webinar(webinar_id)
-    if found.slides is None:
-        abort(404)
+    found = service.visible_webinar(webinar_id, having="slides")
     return send_stored(
         found.slides, on_complete=service.download_recorder(found, service.SLIDES, current_user)
     )
@@ -292,9 +286,7 @@ def captions(webinar_id, language):
 @login_required
 def played(webinar_id):
     """The player started: one view per person and recording within the view window."""
-    found = service.visible_webinar(webinar_id)
-    if found.recording is None:
-        abort(404)
+    found = service.visible_webinar(webinar_id, having="recording")
     counted = service.count_view(found, current_user)
     db.session.commit()
     return jsonify(counted=counted)

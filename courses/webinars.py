@@ -25,6 +25,7 @@ from learnplatform.storage import (
     RECORDING_TYPES,
     StoredFile,
     delete_stored,
+    row_when_sent,
     save_upload,
 )
 
@@ -78,15 +79,16 @@ def managed_series(series_id: int) -> WebinarSeries:
     return series
 
 
-def visible_webinar(webinar_id: int) -> Webinar:
-    """A webinar of a series the current user may see; otherwise 404."""
+def visible_webinar(webinar_id: int, *, having: str | None = None) -> Webinar:
+    """A webinar of a series the current user may see, and when ``having`` names a file
+    (``recording``, ``slides``), one that has it; otherwise 404."""
     webinar = db.session.scalar(
         select(Webinar)
         .join(Webinar.series)
         .where(Webinar.id == webinar_id, visible_to(current_user))
         .options(joinedload(Webinar.series), joinedload(Webinar.recording))
     )
-    if webinar is None:
+    if webinar is None or (having is not None and getattr(webinar, having) is None):
         abort(404)
     return webinar
 
@@ -212,26 +214,15 @@ def count_view(webinar: Webinar, user) -> bool:
 
 
 def download_recorder(webinar: Webinar, kind: str, user) -> Callable[[], None]:
-    """A callback recording one download of the webinar's file, for ``send_stored``.
-
-    It runs after the response, outside the request, so it opens its own application context
-    and transaction.
-    """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    stored_file_id = webinar.recording_id if kind == DOWNLOAD else webinar.slides_id
-    values = {
-        "webinar_id": webinar.id,
-        "kind": kind,
-        "user_id": user.id,
-        "stored_file_id": stored_file_id,
-    }
-
-    def record() -> None:
-        with app.app_context():
-            db.session.add(RecordingEvent(**values))
-            db.session.commit()
-
-    return record
+    """A callback recording one download of the webinar's recording or slides, for
+    ``send_stored``."""
+    return row_when_sent(
+        RecordingEvent,
+        webinar_id=webinar.id,
+        kind=kind,
+        user_id=user.id,
+        stored_file_id=webinar.recording_id if kind == DOWNLOAD else webinar.slides_id,
+    )
 
 
 def counts(

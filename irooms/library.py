@@ -43,6 +43,7 @@ from learnplatform.storage import (
     StorageRefused,
     StoredFile,
     delete_stored,
+    row_when_sent,
     save_upload,
     send_stored,
 )
@@ -309,20 +310,10 @@ def remove_resource_and_files(resource: Resource) -> None:
 
 
 def download_recorder(resource: Resource, version: ResourceVersion, user) -> Callable[[], None]:
-    """A callback recording one download of ``version``, for ``send_stored``.
-
-    It runs after the response, outside the request, so it opens its own application context
-    and transaction.
-    """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    values = {"resource_id": resource.id, "version_id": version.id, "user_id": user.id}
-
-    def count_download() -> None:
-        with app.app_context():
-            db.session.add(ResourceDownload(**values))
-            db.session.commit()
-
-    return count_download
+    """A callback recording one download of ``version``, for ``send_stored``."""
+    return row_when_sent(
+        ResourceDownload, resource_id=resource.id, version_id=version.id, user_id=user.id
+    )
 
 
 def _keep(upload: FileStorage, user) -> StoredFile:

@@ -367,6 +367,20 @@ def send_stored(
     return response
 
 
+def row_when_sent(model: type, **values) -> Callable[[], None]:
+    """An ``on_complete`` for ``send_stored`` that records a ``model(**values)`` row, such as a
+    download. It runs after the response, outside the request, so it opens its own application
+    context and transaction."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def record() -> None:
+        with app.app_context():
+            db.session.add(model(**values))
+            db.session.commit()
+
+    return record
+
+
 class _FileBody:
     """The bytes ``[start, start + length)`` of a file, read a chunk at a time as they are sent.
 
