@@ -66,14 +66,14 @@ def on_connect(auth=None):
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     """Sent when a connection closes, from either side: it leaves every room it was in."""
-    rooms = db.session.scalars(
-        select(ChatPresence.room_id).where(ChatPresence.sid == request.sid)
+    present = db.session.execute(
+        select(ChatPresence.room_id, ChatPresence.user_id).where(ChatPresence.sid == request.sid)
     ).all()
     db.session.execute(delete(ChatPresence).where(ChatPresence.sid == request.sid))
     db.session.execute(delete(SocketConnection).where(SocketConnection.sid == request.sid))
     db.session.commit()
-    for room_id in rooms:
-        _announce_presence(room_id)
+    for room_id, user_id in present:
+        _announce_if_gone(room_id, user_id)
 
 
 @sessions_ended.connect
@@ -218,8 +218,10 @@ def _removes(membership: Membership | None) -> bool:
 
 
 def _enter(room: Room, membership: Membership | None) -> None:
-    """Count the connection as online in the room; during a session, as attending it."""
+    """Count the connection as online in the room; during a session, as attending it. The
+    connection gets the list of who is online; the room hears that this person is."""
     from irooms.sessions import mark_presence
+    from learnplatform.accounts.models import User
 
     try:
         with db.session.begin_nested():
@@ -237,23 +239,32 @@ def _enter(room: Room, membership: Membership | None) -> None:
         ):
             mark_presence(session, current_user)
     db.session.commit()
-    _announce_presence(room.id)
-
-
-def _announce_presence(room_id: int) -> None:
-    """Tell the room who is online now, in every process."""
-    from learnplatform.accounts.models import User
-
     online = db.session.execute(
         select(User.id, User.name)
-        .where(User.id.in_(select(ChatPresence.user_id).where(ChatPresence.room_id == room_id)))
+        .where(User.id.in_(select(ChatPresence.user_id).where(ChatPresence.room_id == room.id)))
         .order_by(User.name)
     ).all()
-    socketio.emit(
-        "presence",
-        {"room": room_id, "online": [{"id": uid, "name": name} for uid, name in online]},
-        to=channel(room_id),
+    _to_this_connection(
+        "presence", {"room": room.id, "online": [{"id": uid, "name": name} for uid, name in online]}
     )
+    socketio.emit(
+        "online",
+        {"room": room.id, "user": {"id": current_user.id, "name": current_user.name}},
+        to=channel(room.id),
+    )
+
+
+def _announce_if_gone(room_id: int, user_id: int) -> None:
+    """Tell the room, in every process, that ``user_id`` went offline if none of their
+    connections is left in it. Checked after the commit: of two tabs closing at once, the
+    last to commit sees none left (both may, and a second ``offline`` changes nothing)."""
+    still_here = db.session.scalar(
+        select(ChatPresence.sid)
+        .where(ChatPresence.room_id == room_id, ChatPresence.user_id == user_id)
+        .limit(1)
+    )
+    if still_here is None:
+        socketio.emit("offline", {"room": room_id, "user": user_id}, to=channel(room_id))
 
 
 @room_event("leave")
@@ -264,7 +275,7 @@ def on_leave(room: Room, membership: Membership | None, data: dict):
         delete(ChatPresence).where(ChatPresence.sid == request.sid, ChatPresence.room_id == room_id)
     )
     db.session.commit()
-    _announce_presence(room_id)
+    _announce_if_gone(room_id, current_user.id)
     return {"ok": True}
 
 
@@ -275,7 +286,7 @@ def on_send(room: Room, membership: Membership | None, data: dict):
     Sending again with the same ``client_id`` (a retry after a lost acknowledgement) returns the
     same number and sends nothing out twice.
     """
-    if not messages.rate_limit.allow(current_user.id):
+    if messages.rate_limited(current_user.id):
         return {"ok": False, "error": "rate_limited"}
     try:
         message, new = messages.post(

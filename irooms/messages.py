@@ -5,18 +5,19 @@ UPDATE of the room's counter in the transaction that stores it, so numbers are u
 without gaps; a retried send (same ``client_id``) returns the number it already has.
 """
 
-import threading
-import time
+import math
 import unicodedata
-from dataclasses import dataclass
 
 from flask import current_app
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from irooms.models import Membership, Message, Room
-from learnplatform.extensions import db
+from learnplatform.extensions import db, limiter
 from learnplatform.storage import BIDI_CONTROLS
 
 MAX_LENGTH = 4000
@@ -144,35 +145,33 @@ def as_json(message: Message) -> dict:
     }
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    checked: float
+def rate_limited(user_id: int) -> bool:
+    """Whether ``user_id`` has posted too fast: more than ``CHAT_BURST`` messages within
+    ``CHAT_BURST / CHAT_RATE`` seconds (rounded up to whole seconds), ``CHAT_RATE`` a second on
+    average.
 
-
-class RateLimit:
-    """Messages a person may post: ``CHAT_RATE`` a second, in bursts of ``CHAT_BURST``.
-
-    A token bucket per account, kept by the application in this process; a person's
-    connections to one process share it.
+    The count is a moving window kept where the platform's other rate limits are (Redis when
+    ``REDIS_URL`` is set), so a person's connections to every process share it. While that store
+    cannot be reached, each process counts on its own: the chat goes on.
     """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-
-    def allow(self, user_id: int) -> bool:
-        config = current_app.config
-        rate, burst = config["CHAT_RATE"], config["CHAT_BURST"]
-        buckets = current_app.extensions.setdefault("irooms.chat_buckets", {})
-        now = time.monotonic()
-        with self._lock:
-            bucket = buckets.setdefault(user_id, _Bucket(burst, now))
-            bucket.tokens = min(burst, bucket.tokens + (now - bucket.checked) * rate)
-            bucket.checked = now
-            if bucket.tokens < 1:
-                return False
-            bucket.tokens -= 1
-            return True
+    config = current_app.config
+    burst = config["CHAT_BURST"]
+    window = RateLimitItemPerSecond(burst, max(1, math.ceil(burst / config["CHAT_RATE"])))
+    key = (config["RATELIMIT_KEY_PREFIX"], "chat", str(user_id))
+    shared, own = _strategies()
+    try:
+        return not shared.hit(window, *key)
+    except shared.storage.base_exceptions:
+        current_app.logger.warning("chat rate limit: shared store unreachable, counting here")
+        return not own.hit(window, *key)
 
 
-rate_limit = RateLimit()
+def _strategies() -> tuple[MovingWindowRateLimiter, MovingWindowRateLimiter]:
+    """The moving windows in the limiter's store, and in this process's memory."""
+    strategies = current_app.extensions.get("irooms.chat_rate")
+    if strategies is None:
+        strategies = current_app.extensions["irooms.chat_rate"] = (
+            MovingWindowRateLimiter(limiter.storage),
+            MovingWindowRateLimiter(MemoryStorage()),
+        )
+    return strategies

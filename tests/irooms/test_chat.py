@@ -1,6 +1,7 @@
 """The room chat over Socket.IO: stored before sent, numbered, retried sends kept once, catch-up
 after a gap, scroll-back by number, and every event checked against the room's members."""
 
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -202,13 +203,31 @@ def test_bidi_controls_are_removed_and_html_is_kept_as_text(app, room):
 
 
 def test_posting_too_fast_is_refused_then_allowed_again(app, room):
-    app.config.update(CHAT_RATE=2.0, CHAT_BURST=3)
+    app.config.update(CHAT_RATE=3.0, CHAT_BURST=3)
     room_id, host, _ = room
     replies = [send(host, room_id, f"m{n}") for n in range(3)]
     assert all(reply["ok"] for reply in replies)
     assert send(host, room_id, "one more") == {"ok": False, "error": "rate_limited"}
-    time.sleep(0.6)  # a token comes back every half second
+    time.sleep(1.1)  # three a second: the first has left the window
     assert send(host, room_id, "one more")["ok"]
+
+
+def test_posting_goes_on_when_the_shared_rate_limit_store_is_unreachable(app, room):
+    """With Redis gone, each process counts the chat's rate limit on its own."""
+    from limits.storage import MemoryStorage, RedisStorage
+    from limits.strategies import MovingWindowRateLimiter
+
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.extensions["irooms.chat_rate"] = (
+        MovingWindowRateLimiter(RedisStorage(f"redis://127.0.0.1:{port}/0")),
+        MovingWindowRateLimiter(MemoryStorage()),
+    )
+    app.config.update(CHAT_RATE=3.0, CHAT_BURST=3)
+    room_id, host, _ = room
+    assert all(send(host, room_id, f"m{n}")["ok"] for n in range(3))
+    assert send(host, room_id, "one more") == {"ok": False, "error": "rate_limited"}
 
 
 def test_outsiders_and_members_of_other_rooms_get_nothing(app, room, create_user):
@@ -335,17 +354,32 @@ def test_a_host_mutes_and_locks_through_the_chat_and_it_is_audited(app, room, cr
 
 def test_presence_follows_joins_and_disconnects_and_typing_reaches_others(app, room):
     room_id, host, member = room
+    awa = {"id": db_user(app, "Awa Konaté").id, "name": "Awa Konaté"}
     host.emit("join", {"room": room_id}, callback=True)
+    [alone] = received(host, "presence")
+    assert [person["name"] for person in alone["online"]] == ["Amina Diallo"]
+
+    # The one who joins gets the whole list; those already there hear only who arrived.
     member.emit("join", {"room": room_id}, callback=True)
-    online = received(host, "presence")[-1]["online"]
-    assert [person["name"] for person in online] == ["Amina Diallo", "Awa Konaté"]
-    member.emit("typing", {"room": room_id}, callback=True)
-    assert received(host, "typing") == [
-        {"room": room_id, "user": {"id": db_user(app, "Awa Konaté").id, "name": "Awa Konaté"}}
+    [both] = received(member, "presence")
+    assert [person["name"] for person in both["online"]] == ["Amina Diallo", "Awa Konaté"]
+    heard = host.get_received()
+    assert [(event["name"], event["args"]) for event in heard] == [
+        ("online", [{"room": room_id, "user": awa}])
     ]
+
+    member.emit("typing", {"room": room_id}, callback=True)
+    assert received(host, "typing") == [{"room": room_id, "user": awa}]
     assert received(member, "typing") == []
+
+    # A second tab of the same person closing leaves them online; the last one, offline.
+    second_tab = connect(app, db_user(app, "Awa Konaté"))
+    second_tab.emit("join", {"room": room_id}, callback=True)
+    received(host, "online")
+    second_tab.disconnect()
+    assert received(host, "offline") == []
     member.disconnect()
-    assert [p["name"] for p in received(host, "presence")[-1]["online"]] == ["Amina Diallo"]
+    assert received(host, "offline") == [{"room": room_id, "user": awa["id"]}]
 
 
 def test_joining_during_a_session_records_attendance(app, room):

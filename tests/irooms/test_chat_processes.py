@@ -477,19 +477,23 @@ def send(client: ChatClient, room_id: int, body: str):
     return client.call("send", {"room": room_id, "client_id": next(CLIENT_IDS), "body": body})
 
 
-def join(client: ChatClient, room_id: int, after: int | None, everyone: int):
+def join(client: ChatClient, room_id: int, after: int | None):
     """Join the room and wait until this process hears the room's events from Redis.
 
     Each process subscribes to Redis when its first connection arrives, in a thread of its own:
-    until the presence announced through Redis comes back listing ``everyone``, join again (a
-    second join is harmless and announces presence again)."""
+    until the ``online`` event announcing this person comes back through Redis, join again (a
+    second join is harmless and announces them again)."""
     answer = client.call("join", {"room": room_id, "after": after})
     assert answer["ok"], answer
+
+    def announced():
+        return any(o["user"]["id"] == answer["me"] for o in client.received("online", room_id))
+
     started = time.monotonic()
-    while not any(len(p["online"]) == everyone for p in client.received("presence", room_id)):
+    while not announced():
         assert time.monotonic() - started < PATIENCE, "no presence came back through Redis"
         time.sleep(0.1)
-        if not any(len(p["online"]) == everyone for p in client.received("presence", room_id)):
+        if not announced():
             client.call("join", {"room": room_id, "after": after})
     return answer
 
@@ -506,10 +510,10 @@ def test_messages_cross_processes_live_and_on_catch_up(servers, people, room, ch
     host = chat_clients(Browser(process_a).login(host_email))
     member_browser = Browser(process_b).login(member_email)
     member = chat_clients(member_browser)
-    join(host, room_id, 0, everyone=1)
-    join(member, room_id, 0, everyone=2)
+    join(host, room_id, 0)
+    join(member, room_id, 0)
     wait_for(
-        lambda: any(len(p["online"]) == 2 for p in host.received("presence", room_id)),
+        lambda: any(o["user"]["id"] == people[1][0] for o in host.received("online", room_id)),
         "the host hearing that the member is online",
     )
 
@@ -555,8 +559,8 @@ def test_removing_a_member_closes_their_connection_in_the_other_process(
     host_browser = Browser(process_a).login(host_email)
     host = chat_clients(host_browser)
     member = chat_clients(Browser(process_b).login(member_email))
-    join(host, room_id, None, everyone=1)
-    join(member, room_id, None, everyone=2)
+    join(host, room_id, None)
+    join(member, room_id, None)
 
     members_page = f"/irooms/{room_id}/members"
     status = host_browser.post_form(
@@ -569,11 +573,8 @@ def test_removing_a_member_closes_their_connection_in_the_other_process(
     assert host.connected
     # The host's own connection, on A, stays and hears that the member left.
     wait_for(
-        lambda: (
-            [p["online"] for p in host.received("presence", room_id)][-1:]
-            == [[{"id": people[0][0], "name": "Amina Diallo"}]]
-        ),
-        "presence without the member",
+        lambda: host.received("offline", room_id) == [{"room": room_id, "user": people[1][0]}],
+        "the member going offline",
     )
     # And a new connection of the member is refused the room.
     retry = chat_clients(Browser(process_b).login(member_email))
@@ -591,7 +592,7 @@ def test_a_two_megabyte_frame_closes_only_its_own_connection(servers, people, ro
     room_id, _ = room
     host = chat_clients(Browser(process_a).login(host_email))
     attacker = chat_clients(Browser(process_a).login(member_email))
-    join(host, room_id, None, everyone=1)
+    join(host, room_id, None)
     frame = packet.Packet(
         packet.EVENT, data=["send", {"room": room_id, "client_id": "big", "body": "x" * 2_000_000}]
     )
@@ -651,8 +652,8 @@ def test_chat_resumes_when_redis_returns_and_catch_up_fills_the_gap(
     ):
         host = chat_clients(Browser(process_a).login(host_email))
         member = chat_clients(Browser(process_b).login(member_email))
-        join(host, room_id, None, everyone=1)
-        join(member, room_id, None, everyone=2)
+        join(host, room_id, None)
+        join(member, room_id, None)
         first = send(host, room_id, "Avant la coupure.")["seq"]
         wait_for(lambda: first in seqs(member, room_id), "a message across processes")
 
@@ -674,7 +675,7 @@ def test_chat_resumes_when_redis_returns_and_catch_up_fills_the_gap(
             wait_for(live_again, "live messages after Redis returned", timeout=60)
             # What the outage kept from the member comes with a catch-up from their last seen.
             again = chat_clients(Browser(process_b).login(member_email))
-            join(again, room_id, first, everyone=2)
+            join(again, room_id, first)
             wait_for(
                 lambda: during["seq"] in seqs(again, room_id, "messages"),
                 "the message sent during the outage, on catch-up",

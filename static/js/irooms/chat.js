@@ -24,6 +24,7 @@
   const errorLine = root.querySelector("[data-chat-error]");
   const connectionLine = root.querySelector("[data-chat-connection]");
   const presenceLine = root.querySelector("[data-chat-presence]");
+  const online = new Map(); // id -> name of who is in the room now
   const typingLine = root.querySelector("[data-chat-typing]");
   const noticeLine = root.querySelector("[data-chat-notice]");
   const earlierButton = root.querySelector("[data-chat-earlier]");
@@ -598,6 +599,7 @@
     state.joined = false;
     typists.clear();
     updateTyping();
+    online.clear();
     presenceLine.textContent = "";
     if (state.gone) {
       return;
@@ -632,12 +634,33 @@
     }
   });
 
+  // Who is online: the whole list when joining, then who arrives and who leaves.
+  const showOnline = () => {
+    const names = [...online.values()].sort((a, b) => a.localeCompare(b));
+    presenceLine.textContent = names.length ? text("online", { names: listFormat.format(names) }) : "";
+  };
+
   socket.on("presence", (data) => {
     if (!data || data.room !== roomId || !Array.isArray(data.online)) {
       return;
     }
-    const names = data.online.map((person) => person.name);
-    presenceLine.textContent = names.length ? text("online", { names: listFormat.format(names) }) : "";
+    online.clear();
+    data.online.forEach((person) => online.set(person.id, person.name));
+    showOnline();
+  });
+
+  socket.on("online", (data) => {
+    if (data && data.room === roomId && data.user) {
+      online.set(data.user.id, data.user.name);
+      showOnline();
+    }
+  });
+
+  socket.on("offline", (data) => {
+    if (data && data.room === roomId) {
+      online.delete(data.user);
+      showOnline();
+    }
   });
 
   socket.on("typing", (data) => {
