@@ -442,7 +442,7 @@ def transcript(room_id, kind):
     """The room's chat as CSV (formulas neutralised) or JSON, streamed; removed messages keep
     their number and lose their text. Exports go to the audit log."""
     from irooms.access import managed_place
-    from irooms.sessions import csv_lines
+    from learnplatform.exports import csv_lines
 
     managed_place(room_id, writing=False)
     record("chat_transcript_exported", actor=current_user, room_id=room_id, format=kind)

@@ -6,10 +6,8 @@ entered in UTC; pages show them in UTC and ``static/js/local-time.js`` rewrites 
 viewer's time zone.
 """
 
-import csv
-import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -43,6 +41,7 @@ from irooms.sections import room_section
 from learnplatform.accounts.models import User
 from learnplatform.audit import record, utcnow
 from learnplatform.choices import country_name
+from learnplatform.exports import csv_lines
 from learnplatform.extensions import db
 
 room_section("sessions", _l("Live sessions"), "irooms.sessions")
@@ -252,36 +251,6 @@ def set_attendance(
 
 
 # Spreadsheet exports.
-_NUMBER = re.compile(r"-?\d+(\.\d+)?")
-
-
-def spreadsheet_safe(value) -> str:
-    """``value`` as a cell a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "@", "\t", "\r", "\0") or (
-        text.startswith("-") and not _NUMBER.fullmatch(text)
-    ):
-        return "'" + text
-    return text
-
-
-def csv_lines(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
-    """CSV text line by line, opening with a byte-order mark so that spreadsheets read UTF-8."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(cells) -> str:
-        writer.writerow([spreadsheet_safe(cell) for cell in cells])
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    yield "\ufeff" + line(header)
-    for row in rows:
-        yield line(row)
-
-
 def attendance_rows(session: LiveSession):
     """Who attended, by name: (name, e-mail, country code, organisation, room role or None for a
     former member, source, UTC time), fetched in batches."""
