@@ -1,0 +1,498 @@
+"""The platform's figures, computed by the database in a fixed number of queries whatever the size
+of the data.
+
+Modules (each figure counts enrolments, never people twice within one enrolment):
+
+- **enrolments**: enrolments accepted (``enrolled_at``) in the period;
+- **completions**: enrolments completed (``completed_at``) in the period;
+- **completion rate**: of the enrolments accepted in the period, the share completed since;
+- **trained**: distinct learners with a completion in the period;
+- **average score**: the mean post-test score of the period's completions that have one;
+- **countries**: distinct countries of the learners trained.
+
+Recordings count one row per view or download (``RecordingEvent``), library resources one row per
+download, iRooms their members, the members active in the period (who posted, attended a session
+or downloaded from the library), messages, sessions held and attendances.
+
+Learner filters (country, region, gender, agency type, organisation) apply to the people counted
+everywhere; module filters (module, theme, language) to modules, and theme and language to
+webinar series and iRooms. Trainers see the figures of the modules and webinar series they created
+and of the iRooms they host.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    union,
+)
+
+from courses.models import Enrolment, Module, RecordingEvent, Webinar, WebinarSeries
+from irooms.models import (
+    Attendance,
+    LiveSession,
+    Membership,
+    Message,
+    Resource,
+    ResourceDownload,
+    Room,
+)
+from learnplatform.accounts.models import User
+from learnplatform.audit import utcnow
+from learnplatform.extensions import db
+from learnplatform.regions import countries_in, region_column
+from learnplatform.stats.filters import Filters
+
+
+# Who sees what.
+@dataclass(frozen=True)
+class Scope:
+    """The modules, webinar series and iRooms whose figures someone may see."""
+
+    modules: ColumnElement[bool]
+    series: ColumnElement[bool]
+    rooms: ColumnElement[bool]
+    everything: bool
+
+
+def scope_of(user) -> Scope:
+    """Administrators see everything, trainers what they created or host, others nothing."""
+    if user.is_administrator:
+        return Scope(true(), true(), true(), everything=True)
+    if user.is_trainer:
+        hosted = select(Membership.room_id).where(
+            Membership.user_id == user.id, Membership.role == "host"
+        )
+        return Scope(
+            Module.created_by_id == user.id,
+            WebinarSeries.created_by_id == user.id,
+            Room.id.in_(hosted),
+            everything=False,
+        )
+    return Scope(false(), false(), false(), everything=False)
+
+
+def module_choices(scope: Scope) -> list[tuple[int, str]]:
+    """The modules someone may filter by: (id, title), by title."""
+    return [
+        (module_id, title)
+        for module_id, title in db.session.execute(
+            select(Module.id, Module.title).where(scope.modules).order_by(Module.title, Module.id)
+        )
+    ]
+
+
+# Conditions.
+def learner_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """Conditions on ``User`` for the slice of people."""
+    conditions = []
+    if filters.country:
+        conditions.append(User.country == filters.country)
+    if filters.region:
+        conditions.append(User.country.in_(countries_in(filters.region)))
+    if filters.gender:
+        conditions.append(User.gender == filters.gender)
+    if filters.agency_type:
+        conditions.append(User.agency_type == filters.agency_type)
+    if filters.organisation:
+        pattern = "%" + _escaped(filters.organisation.lower()) + "%"
+        conditions.append(func.lower(User.organisation).like(pattern, escape="\\"))
+    return conditions
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def module_conditions(filters: Filters, scope: Scope) -> list[ColumnElement[bool]]:
+    """Conditions on ``Module`` for the slice of modules someone may see."""
+    conditions = [scope.modules]
+    if filters.module:
+        conditions.append(Module.id == filters.module)
+    if filters.theme:
+        conditions.append(Module.theme == filters.theme)
+    if filters.language:
+        conditions.append(Module.language == filters.language)
+    return conditions
+
+
+def within(column, filters: Filters) -> list[ColumnElement[bool]]:
+    """``column`` (a UTC timestamp) within the period."""
+    conditions = [column.is_not(None)]
+    if filters.since:
+        conditions.append(column >= filters.since)
+    if filters.before:
+        conditions.append(column < filters.before)
+    return conditions
+
+
+def period_key(column, interval: str) -> ColumnElement[str]:
+    """The month (``2026-03``), quarter (``2026-Q1``) or year (``2026``) of a timestamp."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        year = func.strftime("%Y", column)
+        if interval == "month":
+            return func.strftime("%Y-%m", column)
+        if interval == "quarter":
+            month = cast(func.strftime("%m", column), db.Integer)
+            return year + "-Q" + cast((month + 2) / 3, String)
+        return year
+    formats = {"month": "YYYY-MM", "quarter": 'YYYY-"Q"Q', "year": "YYYY"}
+    return func.to_char(column, formats[interval])
+
+
+def _group_columns(group: str | None) -> list:
+    """The key of each group: a code or an id, and the title of a module."""
+    columns = {
+        None: [],
+        "module": [Module.id, Module.title],
+        "theme": [Module.theme],
+        "language": [Module.language],
+        "country": [User.country],
+        "region": [region_column(User.country, "region")],
+        "subregion": [region_column(User.country, "subregion")],
+        "gender": [User.gender],
+        "agency_type": [User.agency_type],
+        "organisation": [User.organisation],
+    }
+    return columns[group]
+
+
+# Modules.
+@dataclass
+class Figures:
+    """The module figures of one group (or of everything)."""
+
+    key: object = None
+    label: str | None = None
+    enrolments: int = 0
+    completed_of_enrolled: int = 0
+    completions: int = 0
+    trained: int = 0
+    countries: int = 0
+    score_total: float = 0.0
+    scored: int = 0
+
+    @property
+    def completion_rate(self) -> float | None:
+        """Percent of the period's enrolments completed since, one decimal; None without any."""
+        if not self.enrolments:
+            return None
+        return round(100 * self.completed_of_enrolled / self.enrolments, 1)
+
+    @property
+    def average_score(self) -> float | None:
+        """Mean post-test score in percent, one decimal; None without any."""
+        return round(self.score_total / self.scored, 1) if self.scored else None
+
+    def as_dict(self) -> dict:
+        return {
+            "enrolments": self.enrolments,
+            "completions": self.completions,
+            "completion_rate": self.completion_rate,
+            "trained": self.trained,
+            "countries": self.countries,
+            "average_score": self.average_score,
+        }
+
+
+def _enrolments(filters: Filters, scope: Scope, keys: list, date_column) -> Select:
+    return (
+        select(*keys)
+        .select_from(Enrolment)
+        .join(User, User.id == Enrolment.user_id)
+        .join(Module, Module.id == Enrolment.module_id)
+        .where(
+            *within(date_column, filters),
+            *module_conditions(filters, scope),
+            *learner_conditions(filters),
+        )
+    )
+
+
+def module_figures(
+    filters: Filters, scope: Scope, group: str | None = None, interval: str | None = None
+) -> list[Figures]:
+    """The module figures by ``group`` or by ``interval`` (or in all when neither): two queries,
+    one over the period's enrolments and one over its completions, merged by key."""
+    found: dict[tuple, Figures] = {}
+
+    def figures_of(row_key: tuple) -> Figures:
+        if row_key not in found:
+            key = row_key[0] if row_key else None
+            label = row_key[1] if len(row_key) > 1 else None
+            found[row_key] = Figures(key=key, label=label)
+        return found[row_key]
+
+    def keys_for(date_column) -> list:
+        if interval:
+            return [period_key(date_column, interval).label("key")]
+        return _group_columns(group)
+
+    enrolled_keys = keys_for(Enrolment.enrolled_at)
+    enrolled = _enrolments(
+        filters,
+        scope,
+        [*enrolled_keys, func.count(Enrolment.id), func.count(Enrolment.completed_at)],
+        Enrolment.enrolled_at,
+    )
+    if enrolled_keys:
+        enrolled = enrolled.group_by(*enrolled_keys)
+    for *row_key, enrolments, completed in db.session.execute(enrolled):
+        figures = figures_of(tuple(row_key))
+        figures.enrolments, figures.completed_of_enrolled = enrolments, completed
+
+    completed_keys = keys_for(Enrolment.completed_at)
+    completions = _enrolments(
+        filters,
+        scope,
+        [
+            *completed_keys,
+            func.count(Enrolment.id),
+            func.count(Enrolment.user_id.distinct()),
+            func.count(User.country.distinct()),
+            func.coalesce(func.sum(Enrolment.post_test_percent), 0),
+            func.count(Enrolment.post_test_percent),
+        ],
+        Enrolment.completed_at,
+    )
+    if completed_keys:
+        completions = completions.group_by(*completed_keys)
+    for *row_key, count, trained, countries, score_total, scored in db.session.execute(completions):
+        figures = figures_of(tuple(row_key))
+        figures.completions, figures.trained, figures.countries = count, trained, countries
+        figures.score_total, figures.scored = float(score_total), scored
+
+    rows = list(found.values())
+    if interval:
+        rows.sort(key=lambda figures: figures.key or "")
+    elif group:
+        rows.sort(key=lambda figures: (-figures.completions, -figures.enrolments, str(figures.key)))
+    return rows or ([Figures()] if not group and not interval else [])
+
+
+def totals(filters: Filters, scope: Scope) -> Figures:
+    """The module figures of the whole slice."""
+    return module_figures(filters, scope)[0]
+
+
+# Recordings and library resources.
+def recording_figures(filters: Filters, scope: Scope, interval: str | None = None) -> list[dict]:
+    """Views, recording downloads and slide downloads per webinar (or per ``interval``)."""
+    people = learner_conditions(filters)
+    if interval:
+        keys = [period_key(RecordingEvent.at, interval).label("key")]
+    else:
+        keys = [Webinar.id, Webinar.title, WebinarSeries.title.label("series")]
+    query = (
+        select(*keys, RecordingEvent.kind, func.count(RecordingEvent.id))
+        .join(Webinar, Webinar.id == RecordingEvent.webinar_id)
+        .join(WebinarSeries, WebinarSeries.id == Webinar.series_id)
+        .where(scope.series, *within(RecordingEvent.at, filters), *_series_conditions(filters))
+        .group_by(*keys, RecordingEvent.kind)
+    )
+    if people:  # only then: the views of people since deleted still count
+        query = query.join(User, User.id == RecordingEvent.user_id).where(*people)
+    rows: dict[tuple, dict] = {}
+    for *key, kind, count in db.session.execute(query):
+        row = rows.setdefault(tuple(key), _recording_row(key, interval))
+        row[kind] = count
+    return _ordered(rows, interval, "view")
+
+
+def _recording_row(key: list, interval: str | None) -> dict:
+    row = {"view": 0, "download": 0, "slides": 0}
+    if interval:
+        return {"key": key[0], **row}
+    return {"key": key[0], "title": key[1], "series": key[2], **row}
+
+
+def _ordered(rows: dict, interval: str | None, by: str) -> list[dict]:
+    if interval:
+        return sorted(rows.values(), key=lambda row: row["key"] or "")
+    return sorted(rows.values(), key=lambda row: (-row[by], str(row.get("title"))))
+
+
+def _series_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    conditions = []
+    if filters.theme:
+        conditions.append(WebinarSeries.theme == filters.theme)
+    if filters.language:
+        conditions.append(WebinarSeries.language == filters.language)
+    return conditions
+
+
+def _room_conditions(filters: Filters, scope: Scope) -> list[ColumnElement[bool]]:
+    conditions = [scope.rooms]
+    if filters.theme:
+        conditions.append(Room.theme == filters.theme)
+    if filters.language:
+        conditions.append(Room.language == filters.language)
+    return conditions
+
+
+def resource_figures(filters: Filters, scope: Scope, interval: str | None = None) -> list[dict]:
+    """Downloads per library resource (or per ``interval``)."""
+    people = learner_conditions(filters)
+    if interval:
+        keys = [period_key(ResourceDownload.at, interval).label("key")]
+    else:
+        keys = [Resource.id, Resource.title, Room.name.label("room")]
+    query = (
+        select(*keys, func.count(ResourceDownload.id))
+        .join(Resource, Resource.id == ResourceDownload.resource_id)
+        .join(Room, Room.id == Resource.room_id)
+        .where(*_room_conditions(filters, scope), *within(ResourceDownload.at, filters))
+        .group_by(*keys)
+    )
+    if people:  # only then: the views of people since deleted still count
+        query = query.join(User, User.id == ResourceDownload.user_id).where(*people)
+    rows = {}
+    for *key, count in db.session.execute(query):
+        if interval:
+            rows[tuple(key)] = {"key": key[0], "downloads": count}
+        else:
+            rows[tuple(key)] = {"key": key[0], "title": key[1], "room": key[2], "downloads": count}
+    return _ordered(rows, interval, "downloads")
+
+
+# iRooms.
+def room_figures(filters: Filters, scope: Scope) -> list[dict]:
+    """Per iRoom: members at the end of the period, members active in it, messages, sessions
+    held and attendances. Five queries whatever the number of rooms."""
+    people = learner_conditions(filters)
+    rooms = {
+        room_id: {
+            "key": room_id,
+            "title": name,
+            "members": 0,
+            "active": 0,
+            "messages": 0,
+            "sessions": 0,
+            "attendance": 0,
+        }
+        for room_id, name in db.session.execute(
+            select(Room.id, Room.name).where(*_room_conditions(filters, scope)).order_by(Room.name)
+        )
+    }
+    if not rooms:
+        return []
+    in_rooms = list(rooms)
+
+    joined = [Membership.room_id.in_(in_rooms), *people]
+    if filters.before:
+        joined.append(Membership.joined_at < filters.before)
+    for room_id, count in db.session.execute(
+        select(Membership.room_id, func.count(Membership.id))
+        .join(User, User.id == Membership.user_id)
+        .where(*joined)
+        .group_by(Membership.room_id)
+    ):
+        rooms[room_id]["members"] = count
+
+    for room_id, count in db.session.execute(
+        select(Message.room_id, func.count(Message.id))
+        .join(User, User.id == Message.author_id)
+        .where(Message.room_id.in_(in_rooms), *within(Message.created_at, filters), *people)
+        .group_by(Message.room_id)
+    ):
+        rooms[room_id]["messages"] = count
+
+    held = [LiveSession.room_id.in_(in_rooms), *within(LiveSession.ends_at, filters)]
+    held.append(LiveSession.ends_at <= utcnow())
+    for room_id, count in db.session.execute(
+        select(LiveSession.room_id, func.count(LiveSession.id))
+        .where(*held)
+        .group_by(LiveSession.room_id)
+    ):
+        rooms[room_id]["sessions"] = count
+    for room_id, count in db.session.execute(
+        select(LiveSession.room_id, func.count(Attendance.id))
+        .join(Attendance, Attendance.session_id == LiveSession.id)
+        .join(User, User.id == Attendance.user_id)
+        .where(*held, *people)
+        .group_by(LiveSession.room_id)
+    ):
+        rooms[room_id]["attendance"] = count
+
+    # Active: posted, attended or downloaded in the period, each person once per room.
+    activity = union(
+        select(Message.room_id.label("room_id"), Message.author_id.label("user_id")).where(
+            Message.room_id.in_(in_rooms), *within(Message.created_at, filters)
+        ),
+        select(LiveSession.room_id, Attendance.user_id)
+        .join(Attendance, Attendance.session_id == LiveSession.id)
+        .where(LiveSession.room_id.in_(in_rooms), *within(Attendance.at, filters)),
+        select(Resource.room_id, ResourceDownload.user_id)
+        .join(Resource, Resource.id == ResourceDownload.resource_id)
+        .where(Resource.room_id.in_(in_rooms), *within(ResourceDownload.at, filters)),
+    ).subquery()
+    members = (
+        select(Membership.room_id, Membership.user_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.room_id.in_(in_rooms), *people)
+        .subquery()
+    )
+    for room_id, count in db.session.execute(
+        select(activity.c.room_id, func.count())
+        .join(
+            members,
+            and_(members.c.room_id == activity.c.room_id, members.c.user_id == activity.c.user_id),
+        )
+        .group_by(activity.c.room_id)
+    ):
+        rooms[room_id]["active"] = count
+    return list(rooms.values())
+
+
+# The raw completion records.
+def completion_records(filters: Filters, scope: Scope) -> Select:
+    """One row per enrolment accepted or completed in the period, oldest enrolment first:
+    enrolment id, learner id, name, country code, region and sub-region codes, gender, agency type,
+    organisation, module id, title, theme, language, enrolled, completed, post-test score."""
+    in_period = or_(
+        and_(*within(Enrolment.enrolled_at, filters)),
+        and_(*within(Enrolment.completed_at, filters)),
+    )
+    return (
+        select(
+            Enrolment.id,
+            User.id,
+            User.name,
+            User.country,
+            region_column(User.country, "region"),
+            region_column(User.country, "subregion"),
+            User.gender,
+            User.agency_type,
+            User.organisation,
+            Module.id,
+            Module.title,
+            Module.theme,
+            Module.language,
+            Enrolment.enrolled_at,
+            Enrolment.completed_at,
+            Enrolment.post_test_percent,
+        )
+        .join(User, User.id == Enrolment.user_id)
+        .join(Module, Module.id == Enrolment.module_id)
+        .where(
+            Enrolment.enrolled_at.is_not(None),
+            in_period,
+            *module_conditions(filters, scope),
+            *learner_conditions(filters),
+        )
+        .order_by(Enrolment.id)
+    )
+
+
+def count_of(query: Select) -> int:
+    """How many rows ``query`` gives."""
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))

@@ -1,0 +1,318 @@
+"""Every statistic as a table: the same columns on the dashboard, in the exports (CSV, Excel,
+JSON), through the API and on the command line.
+
+A table has ``columns``: (key, title) pairs, the keys naming JSON fields and the titles heading
+the spreadsheets; and ``rows``: tuples in that order. Codes (a country, a gender) stay codes in
+JSON, for machines, and become names in the interface language in CSV and Excel, for people.
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+
+from learnplatform.choices import AGENCY_TYPES, GENDERS, LANGUAGES, THEMES, country_name
+from learnplatform.extensions import db
+from learnplatform.regions import region_name
+from learnplatform.stats import queries
+from learnplatform.stats.filters import GROUPS, INTERVALS, Filters
+
+FIGURE_COLUMNS = [
+    ("enrolments", _l("Enrolments")),
+    ("completions", _l("Completions")),
+    ("completion_rate", _l("Completion rate (%)")),
+    ("trained", _l("Learners trained")),
+    ("countries", _l("Countries")),
+    ("average_score", _l("Average post-test score (%)")),
+]
+
+
+@dataclass
+class Table:
+    name: str
+    title: str
+    columns: list[tuple[str, str]]
+    rows: Iterable[tuple]
+    #: for each column, how a code becomes a name in the spreadsheets (None: as it is)
+    names: list[Callable | None] = field(default_factory=list)
+
+    @property
+    def keys(self) -> list[str]:
+        return [key for key, _ in self.columns]
+
+    @property
+    def header(self) -> list[str]:
+        return [str(title) for _, title in self.columns]
+
+    def named_rows(self) -> Iterator[tuple]:
+        """The rows with codes turned into names, for people."""
+        if not any(self.names):
+            yield from self.rows
+            return
+        names = list(self.names) + [None] * (len(self.columns) - len(self.names))
+        pairs = [(index, name) for index, name in enumerate(names) if name is not None]
+        for row in self.rows:
+            row = list(row)
+            for index, name in pairs:
+                if row[index] is not None:
+                    row[index] = name(row[index])
+            yield tuple(row)
+
+
+def _lookup(labels: dict) -> Callable:
+    return lambda code: str(labels.get(code, code))
+
+
+def period_name(key: str | None) -> str:
+    """``2026-03`` -> "March 2026", ``2026-Q1`` -> "Q1 2026", ``2026`` -> "2026"."""
+    if not key:
+        return ""
+    if "-Q" in key:
+        year, quarter = key.split("-")
+        return f"{quarter} {year}"
+    if "-" in key:
+        year, month = key.split("-")
+        return format_date(date(int(year), int(month), 1), "LLLL y")
+    return key
+
+
+def group_name(group: str) -> Callable:
+    """How a group's codes become names."""
+    return {
+        "theme": _lookup(THEMES),
+        "language": _lookup(LANGUAGES),
+        "country": country_name,
+        "region": region_name,
+        "subregion": region_name,
+        "gender": _lookup(GENDERS),
+        "agency_type": _lookup(AGENCY_TYPES),
+    }.get(group, lambda value: value)
+
+
+def _figure_row(first: tuple, figures: queries.Figures) -> tuple:
+    values = figures.as_dict()
+    return (*first, *(values[key] for key, _ in FIGURE_COLUMNS))
+
+
+def breakdown(filters: Filters, scope: queries.Scope, group: str) -> Table:
+    """The module figures by ``group``."""
+    rows = queries.module_figures(filters, scope, group=group)
+    if group == "module":
+        return Table(
+            "modules",
+            str(_l("Modules")),
+            [("module_id", _l("Module id")), ("module", _l("Module")), *FIGURE_COLUMNS],
+            [_figure_row((f.key, f.label), f) for f in rows],
+        )
+    return Table(
+        f"by-{group.replace('_', '-')}",
+        str(GROUPS[group]),
+        [(group, GROUPS[group]), *FIGURE_COLUMNS],
+        [_figure_row((f.key,), f) for f in rows],
+        names=[group_name(group)],
+    )
+
+
+def over_time(filters: Filters, scope: queries.Scope, interval: str) -> Table:
+    """The module figures by month, quarter or year."""
+    rows = queries.module_figures(filters, scope, interval=interval)
+    return Table(
+        f"by-{interval}",
+        str(INTERVALS[interval]),
+        [("period", _l("Period")), *FIGURE_COLUMNS],
+        [_figure_row((f.key,), f) for f in rows],
+        names=[period_name],
+    )
+
+
+def recordings(filters: Filters, scope: queries.Scope) -> Table:
+    rows = queries.recording_figures(filters, scope)
+    return Table(
+        "recordings",
+        str(_l("Webinar recordings")),
+        [
+            ("webinar_id", _l("Webinar id")),
+            ("webinar", _l("Webinar")),
+            ("series", _l("Series")),
+            ("views", _l("Views")),
+            ("downloads", _l("Recording downloads")),
+            ("slide_downloads", _l("Slide downloads")),
+        ],
+        [(r["key"], r["title"], r["series"], r["view"], r["download"], r["slides"]) for r in rows],
+    )
+
+
+def recordings_over_time(filters: Filters, scope: queries.Scope, interval: str) -> Table:
+    rows = queries.recording_figures(filters, scope, interval=interval)
+    return Table(
+        f"recordings-by-{interval}",
+        str(_l("Webinar recordings over time")),
+        [
+            ("period", _l("Period")),
+            ("views", _l("Views")),
+            ("downloads", _l("Recording downloads")),
+            ("slide_downloads", _l("Slide downloads")),
+        ],
+        [(r["key"], r["view"], r["download"], r["slides"]) for r in rows],
+        names=[period_name],
+    )
+
+
+def resources(filters: Filters, scope: queries.Scope) -> Table:
+    rows = queries.resource_figures(filters, scope)
+    return Table(
+        "resources",
+        str(_l("Library resources")),
+        [
+            ("resource_id", _l("Resource id")),
+            ("resource", _l("Resource")),
+            ("iroom", _l("iRoom")),
+            ("downloads", _l("Downloads")),
+        ],
+        [(r["key"], r["title"], r["room"], r["downloads"]) for r in rows],
+    )
+
+
+def resources_over_time(filters: Filters, scope: queries.Scope, interval: str) -> Table:
+    rows = queries.resource_figures(filters, scope, interval=interval)
+    return Table(
+        f"resources-by-{interval}",
+        str(_l("Library downloads over time")),
+        [("period", _l("Period")), ("downloads", _l("Downloads"))],
+        [(r["key"], r["downloads"]) for r in rows],
+        names=[period_name],
+    )
+
+
+def rooms(filters: Filters, scope: queries.Scope) -> Table:
+    rows = queries.room_figures(filters, scope)
+    return Table(
+        "irooms",
+        str(_l("iRooms")),
+        [
+            ("iroom_id", _l("iRoom id")),
+            ("iroom", _l("iRoom")),
+            ("members", _l("Members")),
+            ("active_members", _l("Active members")),
+            ("messages", _l("Messages")),
+            ("sessions_held", _l("Sessions held")),
+            ("attendances", _l("Attendances")),
+        ],
+        [
+            (
+                r["key"],
+                r["title"],
+                r["members"],
+                r["active"],
+                r["messages"],
+                r["sessions"],
+                r["attendance"],
+            )
+            for r in rows
+        ],
+    )
+
+
+RECORD_COLUMNS = [
+    ("enrolment_id", _l("Enrolment id")),
+    ("learner_id", _l("Learner id")),
+    ("learner", _l("Learner")),
+    ("country_code", _l("Country code")),
+    ("country", _l("Country")),
+    ("region", _l("Region")),
+    ("subregion", _l("Sub-region")),
+    ("gender", _l("Gender")),
+    ("agency_type", _l("Agency type")),
+    ("organisation", _l("Organisation")),
+    ("module_id", _l("Module id")),
+    ("module", _l("Module")),
+    ("theme", _l("Theme")),
+    ("language", _l("Language")),
+    ("enrolled_at", _l("Enrolled (UTC)")),
+    ("completed_at", _l("Completed (UTC)")),
+    ("score", _l("Post-test score (%)")),
+]
+
+
+def completion_records(filters: Filters, scope: queries.Scope, batch: int = 2000) -> Table:
+    """The raw records, read from the database in batches while they are sent."""
+    query = queries.completion_records(filters, scope)
+
+    def rows() -> Iterator[tuple]:
+        result = db.session.execute(query.execution_options(yield_per=batch))
+        for row in result:
+            yield (*row[:4], *row[3:])  # the country twice: its code, then its name
+
+    return Table(
+        "completions",
+        str(_l("Completion records")),
+        RECORD_COLUMNS,
+        rows(),
+        names=[
+            None,
+            None,
+            None,
+            None,
+            country_name,
+            region_name,
+            region_name,
+            _lookup(GENDERS),
+            _lookup(AGENCY_TYPES),
+            None,
+            None,
+            None,
+            _lookup(THEMES),
+            _lookup(LANGUAGES),
+        ],
+    )
+
+
+def column_totals(*tables: Table) -> dict[str, int]:
+    """The sums of the numeric columns of ``tables`` (whose rows are lists), by key."""
+    sums: dict[str, int] = {}
+    for table in tables:
+        for index, key in enumerate(table.keys):
+            values = [row[index] for row in table.rows]
+            if key.endswith("_id") or not all(isinstance(v, int | None) for v in values):
+                continue
+            sums[key] = sum(value or 0 for value in values)
+    return sums
+
+
+def chart_of(table: Table, rows: list[tuple], label_key: str, value_keys: list[str]) -> dict:
+    """What a chart of ``rows`` (the table's named rows) draws: labels and one series a key."""
+    titles = dict(table.columns)
+    at = table.keys.index
+    return {
+        "labels": [str(row[at(label_key)] or _l("Not given")) for row in rows],
+        "series": [
+            {"label": str(titles[key]), "data": [row[at(key)] or 0 for row in rows]}
+            for key in value_keys
+        ],
+    }
+
+
+#: The tables that can be exported, by name: (function, takes) where takes says whether it
+#: needs the breakdown's group or the series' interval.
+DATASETS = {
+    "completions": (completion_records, None),
+    "breakdown": (breakdown, "group"),
+    "periods": (over_time, "interval"),
+    "recordings": (recordings, None),
+    "recording-periods": (recordings_over_time, "interval"),
+    "resources": (resources, None),
+    "resource-periods": (resources_over_time, "interval"),
+    "irooms": (rooms, None),
+}
+
+
+def dataset(name: str, filters: Filters, scope: queries.Scope, group: str, interval: str) -> Table:
+    """The table ``name`` of DATASETS."""
+    function, takes = DATASETS[name]
+    if takes == "group":
+        return function(filters, scope, group)
+    if takes == "interval":
+        return function(filters, scope, interval)
+    return function(filters, scope)
