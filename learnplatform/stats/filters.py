@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
+from learnplatform.accounts.forms import options
 from learnplatform.choices import AGENCY_TYPES, GENDERS, LANGUAGES, THEMES, country_choices
 from learnplatform.regions import region_choices
 
@@ -108,20 +109,22 @@ class FilterForm(FlaskForm):
     gender = SelectField(_l("Gender"), default="")
     agency_type = SelectField(_l("Agency type"), default="")
     organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
-    group = SelectField(_l("Break down by"), choices=list(GROUPS.items()), default="country")
-    interval = SelectField(_l("Over time by"), choices=list(INTERVALS.items()), default="month")
+    group = SelectField(_l("Break down by"), choices=options(GROUPS), default="country")
+    interval = SelectField(_l("Over time by"), choices=options(INTERVALS), default="month")
 
     def __init__(self, formdata, modules: list[tuple[int, str]], today: date, **kwargs):
         super().__init__(formdata=formdata, **kwargs)
-        everything = [("", _l("All"))]
-        self.quarter.choices = [("", _l("Any (use the dates)")), *recent_quarters(today)]
-        self.module.choices = everything + [(str(i), title) for i, title in modules]
-        self.theme.choices = everything + list(THEMES.items())
-        self.language.choices = everything + list(LANGUAGES.items())
-        self.country.choices = everything + country_choices()
-        self.region.choices = everything + region_choices()
-        self.gender.choices = everything + list(GENDERS.items())
-        self.agency_type.choices = everything + list(AGENCY_TYPES.items())
+        everything = {"": _l("All")}
+        self.quarter.choices = options(
+            {"": _l("Any (use the dates)"), **dict(recent_quarters(today))}
+        )
+        self.module.choices = options({**everything, **{str(i): title for i, title in modules}})
+        self.theme.choices = options({**everything, **THEMES})
+        self.language.choices = options({**everything, **LANGUAGES})
+        self.country.choices = options({**everything, **dict(country_choices())})
+        self.region.choices = options({**everything, **dict(region_choices())})
+        self.gender.choices = options({**everything, **GENDERS})
+        self.agency_type.choices = options({**everything, **AGENCY_TYPES})
         self._module_ids = {str(i) for i, _ in modules}
 
     def validate_quarter(self, field):

@@ -143,7 +143,7 @@ def period_key(column, interval: str) -> ColumnElement[str]:
             return func.strftime("%Y-%m", column)
         if interval == "quarter":
             month = cast(func.strftime("%m", column), db.Integer)
-            return year + "-Q" + cast((month + 2) / 3, String)
+            return year + "-Q" + cast((month + 2) // 3, String)
         return year
     formats = {"month": "YYYY-MM", "quarter": 'YYYY-"Q"Q', "year": "YYYY"}
     return func.to_char(column, formats[interval])
