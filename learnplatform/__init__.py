@@ -92,12 +92,14 @@ def _register_blueprints(app: Flask) -> None:
     from learnplatform.admin import bp as admin_bp
     from learnplatform.api import bp as api_bp
     from learnplatform.stats import bp as stats_bp
+    from learnplatform.stats import cli as stats_cli
 
     app.register_blueprint(views.bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(stats_bp, url_prefix="/stats")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.cli.add_command(stats_cli.stats)
     app.register_blueprint(courses.bp, url_prefix="/courses")
     app.register_blueprint(courses.verify_bp)
     app.register_blueprint(irooms.bp, url_prefix="/irooms")

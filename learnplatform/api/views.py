@@ -14,7 +14,7 @@ from learnplatform.api import bp
 from learnplatform.audit import record, utcnow
 from learnplatform.extensions import csrf, db, limiter
 from learnplatform.stats import queries, tables
-from learnplatform.stats.filters import GROUPS, INTERVALS, read_filters
+from learnplatform.stats.filters import read_filters
 
 #: completion records a page holds by default, and at most
 PAGE, MAX_PAGE = 500, 5000
@@ -61,14 +61,10 @@ def _filtered(view):
                 name: [str(error) for error in errors] for name, errors in form.errors.items()
             }
             return _error(400, "invalid_filters", "Some filters are not valid.", fields=fields)
+        g.api_form = form  # its group and interval, checked with the filters
         return view(scope, filters, *args, **kwargs)
 
     return wrapped
-
-
-def _choice(name: str, choices: dict, default: str) -> str | None:
-    value = request.args.get(name, default)
-    return value if value in choices else None
 
 
 def _table_json(table: tables.Table, filters) -> dict:
@@ -87,12 +83,9 @@ def statistics(scope, filters):
     """The module figures in all, and by ``group`` when it is given."""
     answer = {"filters": filters.as_args(), "totals": queries.totals(filters, scope).as_dict()}
     if "group" in request.args:
-        group = _choice("group", GROUPS, "")
-        if group is None:
-            return _error(400, "invalid_group", f"group is one of {', '.join(GROUPS)}.")
-        table = tables.breakdown(filters, scope, group)
+        group = g.api_form.group.data
         answer["group"] = group
-        answer["rows"] = _table_json(table, filters)["rows"]
+        answer["rows"] = _table_json(tables.breakdown(filters, scope, group), filters)["rows"]
     return jsonify(answer)
 
 
@@ -102,12 +95,9 @@ def statistics(scope, filters):
 @_filtered
 def periods(scope, filters):
     """The module figures by month, quarter or year."""
-    interval = _choice("interval", INTERVALS, "month")
-    if interval is None:
-        return _error(400, "invalid_interval", f"interval is one of {', '.join(INTERVALS)}.")
-    return jsonify(
-        {"interval": interval, **_table_json(tables.over_time(filters, scope, interval), filters)}
-    )
+    interval = g.api_form.interval.data
+    table = tables.over_time(filters, scope, interval)
+    return jsonify({"interval": interval, **_table_json(table, filters)})
 
 
 @bp.get("/statistics/<any(recordings, resources, irooms):what>")
@@ -127,10 +117,12 @@ def activity(scope, filters, what):
 def completions(scope, filters):
     """Completion records, oldest enrolment first, ``limit`` a page, ``after`` the last
     ``enrolment_id`` of the page before."""
-    after = request.args.get("after", type=int)
-    limit = request.args.get("limit", PAGE, type=int)
-    if limit is None or not 1 <= limit <= MAX_PAGE or (after is not None and after < 0):
+    after, limit = request.args.get("after"), request.args.get("limit", str(PAGE))
+    if not (limit.isdecimal() and 1 <= int(limit) <= MAX_PAGE) or not (
+        after is None or after.isdecimal()
+    ):
         return _error(400, "invalid_page", f"limit is 1 to {MAX_PAGE}; after is an enrolment id.")
+    after, limit = (int(after) if after else None), int(limit)
     query = queries.completion_records(filters, scope)
     if after is not None:
         query = query.where(Enrolment.id > after)
