@@ -65,11 +65,21 @@ def country_choices() -> list[tuple[str, str]]:
     return list(_country_names(str(get_locale() or "en")))
 
 
+@cache
+def _country_lookup(locale_code: str) -> dict[str, str]:
+    return dict(_country_names(locale_code))
+
+
+def country_names() -> dict[str, str]:
+    """Country code -> name in the interface language, for looking up many at once."""
+    return _country_lookup(str(get_locale() or "en"))
+
+
 def country_name(code: str | None) -> str:
     """The name of a country in the interface language; the code itself when unknown."""
     if not code:
         return ""
-    return dict(_country_names(str(get_locale() or "en"))).get(code, code)
+    return country_names().get(code, code)
 
 
 #: The themes modules, webinar series and iRooms are filed under.

@@ -62,11 +62,22 @@ def is_region(code: str | None) -> bool:
     return bool(code) and code in _members()
 
 
+@cache
+def _names(locale_code: str) -> dict[str, str]:
+    territories = Locale.parse(locale_code).territories
+    return {code: territories.get(code, code) for code in _members()}
+
+
+def region_names() -> dict[str, str]:
+    """Region and sub-region code -> name in the interface language."""
+    return _names(str(get_locale() or "en"))
+
+
 def region_name(code: str | None) -> str:
     """The name of a region or sub-region in the interface language."""
     if not code:
         return ""
-    return Locale.parse(str(get_locale() or "en")).territories.get(code, code)
+    return region_names().get(code, code)
 
 
 def region_choices() -> list[tuple[str, str]]:

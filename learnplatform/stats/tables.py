@@ -13,9 +13,9 @@ from datetime import date
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
-from learnplatform.choices import AGENCY_TYPES, GENDERS, LANGUAGES, THEMES, country_name
+from learnplatform.choices import AGENCY_TYPES, GENDERS, LANGUAGES, THEMES, country_names
 from learnplatform.extensions import db
-from learnplatform.regions import region_name
+from learnplatform.regions import region_names
 from learnplatform.stats import queries
 from learnplatform.stats.filters import GROUPS, INTERVALS, Filters
 
@@ -62,7 +62,9 @@ class Table:
 
 
 def _lookup(labels: dict) -> Callable:
-    return lambda code: str(labels.get(code, code))
+    """A code -> name function over ``labels``, their names read once in the current language."""
+    names = {code: str(label) for code, label in labels.items()}
+    return lambda code: names.get(code, code)
 
 
 def period_name(key: str | None) -> str:
@@ -83,9 +85,9 @@ def group_name(group: str) -> Callable:
     return {
         "theme": _lookup(THEMES),
         "language": _lookup(LANGUAGES),
-        "country": country_name,
-        "region": region_name,
-        "subregion": region_name,
+        "country": _lookup(country_names()),
+        "region": _lookup(region_names()),
+        "subregion": _lookup(region_names()),
         "gender": _lookup(GENDERS),
         "agency_type": _lookup(AGENCY_TYPES),
     }.get(group, lambda value: value)
@@ -255,9 +257,9 @@ def completion_records(filters: Filters, scope: queries.Scope, batch: int = 2000
             None,
             None,
             None,
-            country_name,
-            region_name,
-            region_name,
+            _lookup(country_names()),
+            _lookup(region_names()),
+            _lookup(region_names()),
             _lookup(GENDERS),
             _lookup(AGENCY_TYPES),
             None,
