@@ -77,9 +77,7 @@ def export(fmt, dataset, group, interval, output, **values):
         else len(table.rows)
     )
 
-    with click.progressbar(
-        length=total, label=f"{table.name}.{fmt}", file=sys.stderr
-    ) as bar:
+    with click.progressbar(length=total, label=f"{table.name}.{fmt}", file=sys.stderr) as bar:
 
         def counted(rows):
             done = 0

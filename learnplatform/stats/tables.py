@@ -28,6 +28,27 @@ FIGURE_COLUMNS = [
     ("average_score", _l("Average post-test score (%)")),
 ]
 
+#: Column titles short enough for the dashboard's tables; the full title is their tooltip.
+SHORT_TITLES = {
+    "completion_rate": _l("Rate %"),
+    "trained": _l("Trained"),
+    "average_score": _l("Score %"),
+    "downloads": _l("Downl."),
+    "slide_downloads": _l("Slides"),
+    "active_members": _l("Active"),
+    "sessions_held": _l("Sessions"),
+}
+
+#: The columns that hold figures (aligned right).
+NUMERIC_COLUMNS = {
+    *(key for key, _ in FIGURE_COLUMNS),
+    *SHORT_TITLES,
+    "views",
+    "members",
+    "messages",
+    "attendances",
+}
+
 
 @dataclass
 class Table:

@@ -11,6 +11,8 @@ from learnplatform.extensions import db
 from learnplatform.stats import bp, queries, tables
 from learnplatform.stats.filters import GROUPS, INTERVALS, read_filters
 
+#: the most rows a breakdown's chart draws (its table holds them all)
+CHART_LIMIT = 15
 #: the breakdowns the dashboard always shows, beside the one chosen in the form
 FIXED_BREAKDOWNS = ("region", "gender", "agency_type")
 
@@ -54,6 +56,9 @@ def dashboard():
         sums=tables.column_totals(recordings, resources, rooms),
         everything=scope.everything,
         chart_of=tables.chart_of,
+        short_titles=tables.SHORT_TITLES,
+        numeric_columns=tables.NUMERIC_COLUMNS,
+        chart_limit=CHART_LIMIT,
     )
 
 

@@ -27,7 +27,8 @@
         tension: 0.2,
       };
     });
-    const horizontal = type === "bar" && figures.labels.length > 8;
+    // Many categories read better as horizontal bars; time always runs along the bottom.
+    const horizontal = type === "bar" && canvas.dataset.axis !== "time" && figures.labels.length > 8;
     new Chart(canvas, {
       type,
       data: { labels: figures.labels, datasets },
