@@ -109,3 +109,37 @@ class AccountToken(db.Model):
     used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class ApiToken(db.Model):
+    """A personal token with which an administrator's own scripts call the JSON API.
+
+    Only the SHA-256 of the token is kept: the token itself is shown once, when it is made.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: what the owner calls it ("Monthly report script"), plain text, at most 100 characters
+    name: Mapped[str] = mapped_column(String(100))
+    #: SHA-256 of the token, hex; the token is looked up by it
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the first 8 characters of the token, shown in lists so that people can tell tokens apart
+    prefix: Mapped[str] = mapped_column(String(8))
+    #: the random key of the page form that made the token, so that the form sent twice (a double
+    #: click) makes one token; ``None`` for tokens made otherwise
+    form_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: UTC time of creation
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: UTC time of the last API call made with it, updated at most once a minute
+    last_used_at: Mapped[datetime | None]
+    #: UTC time it was revoked; a revoked token opens nothing
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def is_revoked(self) -> bool:
+        """Whether the token has been revoked."""
+        return self.revoked_at is not None
