@@ -9,14 +9,19 @@ as a formula is made inert (item 32 of SECURITY.md); numbers stay numbers.
 import csv
 import io
 import json
+import queue
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from flask import Response, stream_with_context
+from flask import Response, current_app, stream_with_context
+from sqlalchemy import DateTime, Select
 from zipstream import ZIP_DEFLATED, ZipStream
+
+from learnplatform.extensions import db
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -25,6 +30,74 @@ FORMATS = {
 }
 
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+_DONE = object()
+
+
+def rows_read_ahead(query: Select, batch: int = 5000, ahead: int = 4) -> Iterator[tuple]:
+    """The rows of ``query``, read by a thread of their own on a connection of their own while
+    the rows before them are written out: the database works while Python formats.
+
+    At most ``ahead`` batches wait, so memory stays flat; the rows are the driver's own tuples
+    (no type conversion: select values ready to write, such as text times). When the reader of
+    this generator stops (a closed download), the thread stops too.
+    """
+    app = current_app._get_current_object()
+    batches: queue.Queue = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def hand_over(item) -> bool:
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            with app.app_context(), db.engine.connect() as connection:
+                sql, parameters = _for_the_driver(query, connection.dialect)
+                driver = connection.connection.driver_connection
+                # PostgreSQL sends a named cursor's rows as they are fetched; SQLite reads
+                # its file as the rows are asked for.
+                server_side = connection.dialect.name == "postgresql"
+                cursor = driver.cursor("rows_read_ahead") if server_side else driver.cursor()
+                cursor.execute(sql, parameters)
+                while rows := cursor.fetchmany(batch):
+                    if not hand_over(rows):
+                        break
+                cursor.close()
+            hand_over(_DONE)
+        except Exception as error:  # handed to the reader, who raises it
+            hand_over(error)
+
+    reader = threading.Thread(target=read, name="rows-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while (item := batches.get()) is not _DONE:
+            if isinstance(item, Exception):
+                raise item
+            yield from item
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _for_the_driver(query: Select, dialect) -> tuple[str, list | dict]:
+    """``query`` as the database driver takes it: its SQL and its parameters, converted as
+    SQLAlchemy converts them (times into SQLite's text form)."""
+    compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    to_time = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    values = {
+        name: to_time(value) if to_time and isinstance(value, datetime) else value
+        for name, value in compiled.params.items()
+    }
+    if dialect.positional:
+        return str(compiled), [values[name] for name in compiled.positiontup]
+    return str(compiled), values
 
 
 def spreadsheet_safe(value) -> str:
@@ -48,21 +121,61 @@ def _plain(value):
     return value
 
 
-def csv_lines(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
-    """CSV text line by line, opening with a byte-order mark so that spreadsheets read UTF-8."""
+#: first characters that can make a spreadsheet read a cell as a formula
+_RISKY = frozenset("=+-@\t\r\0")
+
+
+def csv_lines(
+    header: list[str],
+    rows: Iterable[Iterable],
+    text_columns: Iterable[int] | None = None,
+    batch: int = 1000,
+) -> Iterator[str]:
+    """CSV text, a batch of rows at a time, opening with a byte-order mark so that spreadsheets
+    read UTF-8.
+
+    Without ``text_columns`` every cell is checked; with them, only those columns (free text that
+    people typed) are, and the other cells are written as they are: numbers, ``None`` (empty),
+    codes and texts of the platform's own.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
-    def line(cells) -> str:
-        writer.writerow([spreadsheet_safe(_plain(cell)) for cell in cells])
+    def flush() -> str:
         text = buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
         return text
 
-    yield "\ufeff" + line(header)
+    if text_columns is None:
+
+        def cells(row):
+            return [spreadsheet_safe(_plain(cell)) for cell in row]
+
+    else:
+        columns = tuple(text_columns)
+
+        def cells(row):
+            for index in columns:
+                value = row[index]
+                if value and value[0] in _RISKY:
+                    row = list(row)
+                    for other in columns:
+                        row[other] = spreadsheet_safe(row[other])
+                    return row
+            return row
+
+    writer.writerow([spreadsheet_safe(title) for title in header])
+    yield "\ufeff" + flush()
+    pending = []
     for row in rows:
-        yield line(row)
+        pending.append(cells(row))
+        if len(pending) >= batch:
+            writer.writerows(pending)
+            pending = []
+            yield flush()
+    writer.writerows(pending)
+    yield flush()
 
 
 def json_chunks(keys: list[str], rows: Iterable[Iterable], batch: int = 500) -> Iterator[str]:
@@ -168,14 +281,20 @@ def xlsx_chunks(
 
 
 def table_response(
-    fmt: str, filename: str, header: list[str], rows: Iterable[Iterable], keys: list[str]
+    fmt: str,
+    filename: str,
+    header: list[str],
+    rows: Iterable[Iterable],
+    keys: list[str],
+    text_columns: Iterable[int] | None = None,
 ) -> Response:
     """``rows`` sent as a download in format ``fmt`` (csv, xlsx or json), streamed.
 
-    ``header`` titles the columns of CSV and XLSX; ``keys`` names them in JSON.
+    ``header`` titles the columns of CSV and XLSX; ``keys`` names them in JSON;
+    ``text_columns``, when known, are the only ones that can hold a formula (see csv_lines).
     """
     if fmt == "csv":
-        body = csv_lines(header, rows)
+        body = csv_lines(header, rows, text_columns)
     elif fmt == "xlsx":
         body = xlsx_chunks(header, rows)
     else:

@@ -130,10 +130,6 @@ def completions(scope, filters):
     more = len(rows) > limit
     keys = [key for key, _ in tables.RECORD_COLUMNS if key != "country"]
     records = [dict(zip(keys, row, strict=True)) for row in rows[:limit]]
-    for item in records:
-        for name in ("enrolled_at", "completed_at"):
-            if item[name] is not None:
-                item[name] = item[name].isoformat(timespec="seconds") + "Z"
     if after is None:
         record(
             "statistics_exported",

@@ -90,7 +90,7 @@ def export(fmt, dataset, group, interval, output, **values):
 
         rows = counted(table.rows if fmt == "json" else table.named_rows())
         if fmt == "csv":
-            chunks = (text.encode() for text in csv_lines(table.header, rows))
+            chunks = (text.encode() for text in csv_lines(table.header, rows, table.text_columns))
         elif fmt == "xlsx":
             chunks = xlsx_chunks(table.header, rows)
         else:

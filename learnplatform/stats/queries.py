@@ -149,6 +149,13 @@ def period_key(column, interval: str) -> ColumnElement[str]:
     return func.to_char(column, formats[interval])
 
 
+def iso_time(column) -> ColumnElement[str]:
+    """A UTC timestamp as ISO 8601 text (``2026-01-10T09:00:00Z``), written by the database."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.strftime("%Y-%m-%dT%H:%M:%SZ", column)
+    return func.to_char(column, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+
+
 def _group_columns(group: str | None) -> list:
     """The key of each group: a code or an id, and the title of a module."""
     columns = {
@@ -477,8 +484,8 @@ def completion_records(filters: Filters, scope: Scope) -> Select:
             Module.title,
             Module.theme,
             Module.language,
-            Enrolment.enrolled_at,
-            Enrolment.completed_at,
+            iso_time(Enrolment.enrolled_at),
+            iso_time(Enrolment.completed_at),
             Enrolment.post_test_percent,
         )
         .join(User, User.id == Enrolment.user_id)

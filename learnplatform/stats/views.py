@@ -86,4 +86,11 @@ def export(dataset, fmt):
     )
     db.session.commit()
     rows = table.rows if fmt == "json" else table.named_rows()
-    return table_response(fmt, f"{table.name}-{utcnow():%Y%m%d}", table.header, rows, table.keys)
+    return table_response(
+        fmt,
+        f"{table.name}-{utcnow():%Y%m%d}",
+        table.header,
+        rows,
+        table.keys,
+        table.text_columns,
+    )
