@@ -1,5 +1,8 @@
 """Command-line tools: ``flask create-admin``, ``flask outbox``, ``flask demo-data``."""
 
+import sys
+import time
+
 import click
 from flask import Flask
 from flask.cli import with_appcontext
@@ -51,14 +54,70 @@ def outbox(recipient, limit):
 
 @click.command("demo-data")
 @with_appcontext
-def demo_data():
-    """Load the demo data set; running it again adds only what is missing."""
+@click.option(
+    "--users",
+    type=click.IntRange(min=1),
+    help="Instead of the demo data set, add this many made-up practitioners for the "
+    "statistics benchmarks [1000 when only --enrolments is given].",
+)
+@click.option(
+    "--enrolments",
+    type=click.IntRange(min=0),
+    help="With --users: how many enrolments the new practitioners have [10000].",
+)
+@click.option("--seed", type=int, help="With --users: the same seed gives the same data [1].")
+@click.option(
+    "--batch", type=click.IntRange(min=100), help="With --users: rows written at a time [10000]."
+)
+def demo_data(users, enrolments, seed, batch):
+    """Load the demo data set; running it again adds only what is missing.
+
+    With --users or --enrolments, add made-up practitioners from the countries the platform
+    serves and their enrolments (about three in five completed) over the past three years,
+    publishing more modules when there are too few. Every run adds new people, numbered after
+    the highest u<number>@bulk.example.org address, all with the password printed at the end.
+    """
+    if users is not None or enrolments is not None:
+        _bulk_data(
+            users if users is not None else 1000,
+            enrolments if enrolments is not None else 10_000,
+            seed if seed is not None else 1,
+            batch or 10_000,
+        )
+        return
+    if seed is not None or batch is not None:
+        raise click.UsageError("--seed and --batch go with --users or --enrolments.")
     from learnplatform.demo import load_demo_data
 
     created = load_demo_data()
     db.session.commit()
     summary = ", ".join(f"{count} {kind}" for kind, count in created.items())
     click.echo(f"Demo data loaded ({summary} added).")
+
+
+def _bulk_data(users: int, enrolments: int, seed: int, batch: int) -> None:
+    """``flask demo-data --users N --enrolments M``: generate, show progress, commit."""
+    from learnplatform import bulkdata
+
+    started = time.monotonic()
+    try:
+        bulkdata.check(users, enrolments)
+        with click.progressbar(
+            length=users + enrolments, label="Adding people and enrolments", file=sys.stderr
+        ) as bar:
+            summary = bulkdata.generate(
+                users, enrolments, seed=seed, batch=batch, progress=bar.update
+            )
+    except bulkdata.BulkDataError as error:
+        db.session.rollback()
+        raise click.UsageError(str(error)) from None
+    db.session.commit()
+    share = summary.completed / summary.enrolments if summary.enrolments else 0
+    click.echo(
+        f"Added {summary.users} practitioners ({summary.first_email} to {summary.last_email}, "
+        f'password "{bulkdata.PASSWORD}"), {summary.enrolments} enrolments ({share:.0%} '
+        f"completed) and {summary.modules} modules in {time.monotonic() - started:.1f} s."
+    )
 
 
 @click.command("demo-accounts")

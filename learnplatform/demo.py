@@ -971,8 +971,13 @@ def _spread_over_time(enrolments: list[Enrolment]) -> None:
     """Move each new enrolment, with its progress, attempts and certificate, back to a day in the
     last eighteen months, so that the statistics show a history rather than one afternoon."""
     for enrolment in enrolments:
+        published = enrolment.module.published_at or enrolment.requested_at
+        # never before the module was published
+        longest = max(1, min(540, (enrolment.requested_at - published).days - 1))
         back = timedelta(
-            days=random.Random(f"{enrolment.module_id}-{enrolment.user_id}").randint(3, 540)
+            days=random.Random(f"{enrolment.module_id}-{enrolment.user_id}").randint(
+                min(3, longest), longest
+            )
         )
         for name in ("requested_at", "enrolled_at", "started_at", "last_activity_at"):
             if getattr(enrolment, name) is not None:
