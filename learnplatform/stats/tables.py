@@ -14,7 +14,7 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from learnplatform.choices import AGENCY_TYPES, GENDERS, LANGUAGES, THEMES, country_names
-from learnplatform.exports import rows_read_ahead
+from learnplatform.exports import driver_rows
 from learnplatform.regions import region_names
 from learnplatform.stats import queries
 from learnplatform.stats.filters import GROUPS, INTERVALS, Filters
@@ -278,7 +278,7 @@ def completion_records(filters: Filters, scope: queries.Scope, batch: int = 5000
     query = queries.completion_records(filters, scope)
 
     def rows() -> Iterator[tuple]:
-        for row in rows_read_ahead(query, batch):
+        for row in driver_rows(query, batch):
             yield (*row[:4], *row[3:])  # the country twice: its code, then its name
 
     country = country_names().get
