@@ -22,11 +22,13 @@ and of the iRooms they host.
 
 from dataclasses import dataclass
 
+from flask import g
 from sqlalchemy import (
     ColumnElement,
     Select,
     String,
     and_,
+    case,
     cast,
     false,
     func,
@@ -49,7 +51,7 @@ from irooms.models import (
 from learnplatform.accounts.models import User
 from learnplatform.audit import utcnow
 from learnplatform.extensions import db
-from learnplatform.regions import countries_in, region_column
+from learnplatform.regions import countries_in, region_column, region_of
 from learnplatform.stats.filters import Filters
 
 
@@ -225,11 +227,35 @@ def _enrolments(filters: Filters, scope: Scope, keys: list, date_column) -> Sele
     )
 
 
+def _completion_counts(completed) -> list:
+    """Completions, learners trained, their countries, score total and scores counted."""
+
+    def when(value):
+        return case((completed, value)) if completed is not None else value
+
+    return [
+        func.count(when(Enrolment.id)),
+        func.count(when(Enrolment.user_id).distinct()),
+        func.count(when(User.country).distinct()),
+        func.coalesce(func.sum(when(Enrolment.post_test_percent)), 0),
+        func.count(when(Enrolment.post_test_percent)),
+    ]
+
+
+def _take_completions(figures: Figures, count, trained, countries, score_total, scored):
+    figures.completions, figures.trained, figures.countries = count, trained, countries
+    figures.score_total, figures.scored = float(score_total), scored
+
+
 def module_figures(
     filters: Filters, scope: Scope, group: str | None = None, interval: str | None = None
 ) -> list[Figures]:
-    """The module figures by ``group`` or by ``interval`` (or in all when neither): two queries,
-    one over the period's enrolments and one over its completions, merged by key."""
+    """The module figures by ``group`` or by ``interval`` (or in all when neither).
+
+    By group, one pass over the enrolments accepted or completed in the period counts both;
+    over time, an enrolment and its completion may fall in different months, so one query
+    groups the enrolments by their month and another the completions by theirs.
+    """
     found: dict[tuple, Figures] = {}
 
     def figures_of(row_key: tuple) -> Figures:
@@ -239,51 +265,94 @@ def module_figures(
             found[row_key] = Figures(key=key, label=label)
         return found[row_key]
 
-    def keys_for(date_column) -> list:
-        if interval:
-            return [period_key(date_column, interval).label("key")]
-        return _group_columns(group)
-
-    enrolled_keys = keys_for(Enrolment.enrolled_at)
-    enrolled = _enrolments(
-        filters,
-        scope,
-        [*enrolled_keys, func.count(Enrolment.id), func.count(Enrolment.completed_at)],
-        Enrolment.enrolled_at,
-    )
-    if enrolled_keys:
-        enrolled = enrolled.group_by(*enrolled_keys)
-    for *row_key, enrolments, completed in db.session.execute(enrolled):
-        figures = figures_of(tuple(row_key))
-        figures.enrolments, figures.completed_of_enrolled = enrolments, completed
-
-    completed_keys = keys_for(Enrolment.completed_at)
-    completions = _enrolments(
-        filters,
-        scope,
-        [
-            *completed_keys,
-            func.count(Enrolment.id),
-            func.count(Enrolment.user_id.distinct()),
-            func.count(User.country.distinct()),
-            func.coalesce(func.sum(Enrolment.post_test_percent), 0),
-            func.count(Enrolment.post_test_percent),
-        ],
-        Enrolment.completed_at,
-    )
-    if completed_keys:
-        completions = completions.group_by(*completed_keys)
-    for *row_key, count, trained, countries, score_total, scored in db.session.execute(completions):
-        figures = figures_of(tuple(row_key))
-        figures.completions, figures.trained, figures.countries = count, trained, countries
-        figures.score_total, figures.scored = float(score_total), scored
-
-    rows = list(found.values())
     if interval:
-        rows.sort(key=lambda figures: figures.key or "")
-    elif group:
-        rows.sort(key=lambda figures: (-figures.completions, -figures.enrolments, str(figures.key)))
-    return rows or ([Figures()] if not group and not interval else [])
+        month = period_key(Enrolment.enrolled_at, interval).label("key")
+        enrolled = _enrolments(
+            filters,
+            scope,
+            [month, func.count(Enrolment.id), func.count(Enrolment.completed_at)],
+            Enrolment.enrolled_at,
+        ).group_by(month)
+        for key, enrolments, completed in db.session.execute(enrolled):
+            figures = figures_of((key,))
+            figures.enrolments, figures.completed_of_enrolled = enrolments, completed
+        month = period_key(Enrolment.completed_at, interval).label("key")
+        completions = _enrolments(
+            filters, scope, [month, *_completion_counts(None)], Enrolment.completed_at
+        ).group_by(month)
+        for key, *counts in db.session.execute(completions):
+            _take_completions(figures_of((key,)), *counts)
+        return sorted(found.values(), key=lambda figures: figures.key or "")
+
+    if group in (None, "region", "subregion"):
+        # Each learner has one country: by-country figures add up to regions and to the total,
+        # distinct learners included, which spares the database two passes.
+        rows = _rolled_up(_by_country(filters, scope), group)
+        if group:
+            rows.sort(key=lambda f: (-f.completions, -f.enrolments, str(f.key)))
+            return rows
+        return rows or [Figures()]
+    if group == "country":
+        return list(_by_country(filters, scope))
+    return _grouped(filters, scope, group)
+
+
+def _by_country(filters: Filters, scope: Scope) -> list[Figures]:
+    """The figures by country, asked of the database once per request and set of filters."""
+    cache = g.setdefault("stats_by_country", {})
+    key = (filters, id(scope))
+    if key not in cache:
+        cache[key] = (scope, _grouped(filters, scope, "country"))  # the scope kept alive
+    return cache[key][1]
+
+
+def _rolled_up(rows: list[Figures], level: str | None) -> list[Figures]:
+    """Figures by country added up by region, by sub-region, or (``level`` None) in all."""
+    totals: dict = {}
+    for row in rows:
+        key = region_of(row.key, level) if level else None
+        total = totals.setdefault(key, Figures(key=key))
+        total.enrolments += row.enrolments
+        total.completed_of_enrolled += row.completed_of_enrolled
+        total.completions += row.completions
+        total.trained += row.trained
+        total.countries += row.countries
+        total.score_total += row.score_total
+        total.scored += row.scored
+    return list(totals.values())
+
+
+def _grouped(filters: Filters, scope: Scope, group: str) -> list[Figures]:
+    """The figures by ``group``, in one pass over the period's enrolments and completions."""
+    found: dict[tuple, Figures] = {}
+    keys = _group_columns(group)
+    enrolled_in = and_(*within(Enrolment.enrolled_at, filters))
+    completed_in = and_(*within(Enrolment.completed_at, filters))
+    query = (
+        select(
+            *keys,
+            func.count(case((enrolled_in, Enrolment.id))),
+            func.count(case((and_(enrolled_in, Enrolment.completed_at.is_not(None)), 1))),
+            *_completion_counts(completed_in),
+        )
+        .select_from(Enrolment)
+        .join(User, User.id == Enrolment.user_id)
+        .join(Module, Module.id == Enrolment.module_id)
+        .where(
+            or_(enrolled_in, completed_in),
+            *module_conditions(filters, scope),
+            *learner_conditions(filters),
+        )
+    )
+    width = len(keys)
+    for row in db.session.execute(query.group_by(*keys)):
+        key = tuple(row[:width])
+        figures = found[key] = Figures(key=key[0], label=key[1] if width > 1 else None)
+        figures.enrolments, figures.completed_of_enrolled = row[width], row[width + 1]
+        _take_completions(figures, *row[width + 2 :])
+    rows = list(found.values())
+    rows.sort(key=lambda figures: (-figures.completions, -figures.enrolments, str(figures.key)))
+    return rows
 
 
 def totals(filters: Filters, scope: Scope) -> Figures:
