@@ -156,6 +156,8 @@ class ChatClient:
         self.latencies: list[float] = []
         self.last_receipt = 0.0
         self.max_seq = 0
+        # every number up to this one has arrived: where a rejoin starts, as on the page
+        self.complete = 0
         self.connected = False
 
     def connect(self, timeout: float = 20.0) -> None:
@@ -254,11 +256,20 @@ class ChatClient:
                     self.seqs[message["seq"]] += 1
                     self.caught_up[message["seq"]] += 1
                     self.max_seq = max(self.max_seq, message["seq"])
+            self._advance()
+
+    def _advance(self) -> None:
+        while self.seqs[self.complete + 1]:
+            self.complete += 1
 
     def join(self, after: int, timeout: float = 30.0) -> int:
         answer = self.call("join", {"room": self.room, "after": after}, timeout)
         if not answer or not answer.get("ok"):
             raise ConnectionError(f"join refused: {answer!r}")
+        with self.lock:
+            if after != NOTHING:  # what came before the answer is all here
+                self.complete = max(self.complete, answer["last"])
+                self._advance()
         return answer["last"]
 
 
@@ -358,7 +369,7 @@ def run(url: str, room: int, cookies: list[str], options, disconnects: bool) -> 
         return result
     start_seq = max(o for o in outcomes if isinstance(o, int))
     for client in joined:
-        client.max_seq = start_seq
+        client.max_seq = client.complete = start_seq
     senders = joined[: max(1, min(options.senders, len(joined)))]
     others = [c for c in joined if c not in senders]
     acks = {"ok": 0, "refused": Counter(), "seqs": set(), "ack_latency": [], "sent": 0}
@@ -410,7 +421,7 @@ def run(url: str, room: int, cookies: list[str], options, disconnects: bool) -> 
         for _attempt in range(3):
             try:
                 client.connect()
-                client.join(client.max_seq)
+                client.join(client.complete)
                 chaos["back"] += 1
                 return
             except Exception:  # tried again, then counted
@@ -588,6 +599,8 @@ def main() -> None:
             "LOGIN_LIMIT_PER_ADDRESS": "100000 per minute",
             "CHAT_RATE": CHAT_RATE,
             "CHAT_BURST": CHAT_BURST,
+            # a connection for each of many joins at once, instead of waiting for one of 15
+            "DATABASE_POOL_SIZE": os.environ.get("DATABASE_POOL_SIZE", "100"),
             "GUNICORN_CMD_ARGS": "--worker-connections 10000 --timeout 120 --graceful-timeout 5",
         }
         env.pop("REDIS_URL", None)

@@ -24,6 +24,13 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _pool_size() -> dict:
+    """``DATABASE_POOL_SIZE`` connections kept open, as many more when busy (SQLAlchemy's 5 and
+    10 when unset): one per thread that may use the database at once, chat events included."""
+    size = _int("DATABASE_POOL_SIZE", 0)
+    return {"pool_size": size, "max_overflow": size} if size > 0 else {}
+
+
 def from_environment(instance_path: Path) -> dict:
     """Build the configuration mapping from the process environment.
 
@@ -52,7 +59,7 @@ def from_environment(instance_path: Path) -> dict:
         "PRODUCTION": production,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, **_pool_size()},
         "REDIS_URL": redis_url,
         "PUBLIC_ORIGIN": os.environ.get("PUBLIC_ORIGIN", "").rstrip("/") or None,
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),

@@ -1,7 +1,7 @@
 // The room chat (templates/irooms/_chat.html) over Socket.IO; the protocol is in irooms/chat.py.
 // Messages are numbered per room (seq): the list is kept in seq order, a message arriving again
 // with a known seq replaces the shown one (edits, removals), and after a reconnection the client
-// asks for what came after the highest seq it shows. Message text only ever goes in through
+// asks for what came after the last seq up to which it holds every message. Message text only ever goes in through
 // textContent. Every visible text comes translated from the page's data-text-* attributes.
 (() => {
   const root = document.getElementById("room-chat");
@@ -59,6 +59,7 @@
     muted: false,
     gone: false, // removed from the room: nothing more is sent
     joined: false,
+    complete: null, // every message up to this seq has arrived (null before the first join)
   };
   const shown = new Map(); // seq -> {message, element}
   const pending = new Map(); // client_id -> {body, element, timer}
@@ -222,7 +223,18 @@
     }
   };
 
-  const highestSeq = () => (shown.size ? Math.max(...shown.keys()) : null);
+  // The number up to which every message has arrived. Live messages can come out of order
+  // (two people post at once), so after a reconnection the page asks for what came after this
+  // number, not after the highest it shows: a message still on its way when the connection
+  // dropped is then fetched again rather than lost.
+  const advanceComplete = () => {
+    if (state.complete === null) {
+      return;
+    }
+    while (shown.has(state.complete + 1)) {
+      state.complete += 1;
+    }
+  };
   const lowestSeq = () => (shown.size ? Math.min(...shown.keys()) : null);
 
   const updateEarlierButton = () => {
@@ -261,6 +273,7 @@
     const stick = nearBottom();
     const element = renderMessage(message);
     shown.set(message.seq, { message, element });
+    advanceComplete();
     let next = null;
     for (const [seq, entry] of shown) {
       if (seq > message.seq && (next === null || seq < next.seq)) {
@@ -557,7 +570,7 @@
 
   // The connection.
   const join = () => {
-    socket.emit("join", { room: roomId, after: highestSeq() }, (answer) => {
+    socket.emit("join", { room: roomId, after: state.complete }, (answer) => {
       if (!answer || !answer.ok) {
         state.joined = false;
         showError(errorText(answer && answer.error));
@@ -568,6 +581,9 @@
         return;
       }
       state.joined = true;
+      // Every message up to answer.last came before this answer (what was missed) or is history.
+      state.complete = Math.max(state.complete ?? 0, answer.last);
+      advanceComplete();
       state.me = answer.me;
       state.role = answer.role;
       state.canModerate = Boolean(answer.can_moderate);
