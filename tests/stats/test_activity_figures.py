@@ -207,7 +207,14 @@ SLICES = [
 
 @pytest.mark.parametrize(("args", "start", "end", "keep", "host_counts"), SLICES)
 def test_recording_library_and_iroom_figures_match_counts_made_here(
-    app, data, activity, args, start, end, keep, host_counts  # noqa: F811
+    app,
+    data,  # noqa: F811
+    activity,
+    args,
+    start,
+    end,
+    keep,
+    host_counts,
 ):
     admin = logged_in(app, data["admin"])
     rows = export_json(admin, "recordings", **args)
