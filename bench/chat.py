@@ -51,7 +51,7 @@ CHAT_RATE = "1000"
 CHAT_BURST = "1000"
 PASSWORD = "benchmark password 1"  # noqa: S105 - of throwaway accounts in a temporary database
 #: a join with this ``after`` gets no catch-up, only the acknowledgement with the newest number
-NOTHING = 10**12
+NOTHING = 2**31 - 1
 BATCH = 50
 
 # Run inside the app with the benchmark's environment: N confirmed accounts sharing one password

@@ -124,10 +124,14 @@ def _place(data) -> tuple[Room, Membership | None] | None:
     return room, membership
 
 
+#: the largest number a client may name: beyond it, PostgreSQL refuses the comparison itself
+LARGEST = 2**31 - 1
+
+
 def _number(value, default=None):
-    return (
-        value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
-    )
+    """A whole number from a payload, 0 to LARGEST; ``default`` for anything else."""
+    valid = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LARGEST
+    return value if valid else default
 
 
 NOT_FOUND = {"ok": False, "error": "not_found"}

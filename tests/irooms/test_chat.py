@@ -164,6 +164,24 @@ def db_user(app, name):
         return user
 
 
+def test_numbers_too_large_for_the_database_are_taken_as_missing(app, room):
+    """A client naming seq 10**12 gets an answer, not a database error (PostgreSQL refuses to
+    compare a 32-bit column with it)."""
+    room_id, host, member = room
+    send(host, room_id, "first")
+    huge = 10**12
+    joined = member.emit("join", {"room": room_id, "after": huge}, callback=True)
+    assert joined["ok"] and joined["last"] == 1
+    member.get_received()
+    history = member.emit("history", {"room": room_id, "before": huge}, callback=True)
+    assert [m["body"] for m in history["messages"]] == ["first"]
+    assert member.emit("edit", {"room": room_id, "seq": huge, "body": "x"}, callback=True) == {
+        "ok": False,
+        "error": "not_found",
+    }
+    assert member.emit("delete", {"room": room_id, "seq": huge}, callback=True)["ok"] is False
+
+
 def test_history_scrolls_back_by_number(app, room):
     room_id, host, member = room
     for number in range(1, 8):
