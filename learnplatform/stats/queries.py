@@ -117,13 +117,19 @@ def _escaped(text: str) -> str:
 
 def module_conditions(filters: Filters, scope: Scope) -> list[ColumnElement[bool]]:
     """Conditions on ``Module`` for the slice of modules someone may see."""
-    conditions = [scope.modules]
+    conditions = [scope.modules, *_theme_and_language(Module, filters)]
     if filters.module:
         conditions.append(Module.id == filters.module)
+    return conditions
+
+
+def _theme_and_language(model, filters: Filters) -> list[ColumnElement[bool]]:
+    """The theme and language filters on a module, webinar series or iRoom."""
+    conditions = []
     if filters.theme:
-        conditions.append(Module.theme == filters.theme)
+        conditions.append(model.theme == filters.theme)
     if filters.language:
-        conditions.append(Module.language == filters.language)
+        conditions.append(model.language == filters.language)
     return conditions
 
 
@@ -158,16 +164,14 @@ def iso_time(column) -> ColumnElement[str]:
     return func.to_char(column, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
 
 
-def _group_columns(group: str | None) -> list:
-    """The key of each group: a code or an id, and the title of a module."""
+def _group_columns(group: str) -> list:
+    """The key of each group the database counts by: a code or an id, and the title of a
+    module. Regions and totals are added up from the countries (see module_figures)."""
     columns = {
-        None: [],
         "module": [Module.id, Module.title],
         "theme": [Module.theme],
         "language": [Module.language],
         "country": [User.country],
-        "region": [region_column(User.country, "region")],
-        "subregion": [region_column(User.country, "subregion")],
         "gender": [User.gender],
         "agency_type": [User.agency_type],
         "organisation": [User.organisation],
@@ -256,14 +260,10 @@ def module_figures(
     over time, an enrolment and its completion may fall in different months, so one query
     groups the enrolments by their month and another the completions by theirs.
     """
-    found: dict[tuple, Figures] = {}
+    found: dict[str, Figures] = {}
 
-    def figures_of(row_key: tuple) -> Figures:
-        if row_key not in found:
-            key = row_key[0] if row_key else None
-            label = row_key[1] if len(row_key) > 1 else None
-            found[row_key] = Figures(key=key, label=label)
-        return found[row_key]
+    def figures_of(key: str) -> Figures:
+        return found.setdefault(key, Figures(key=key))
 
     if interval:
         month = period_key(Enrolment.enrolled_at, interval).label("key")
@@ -274,14 +274,14 @@ def module_figures(
             Enrolment.enrolled_at,
         ).group_by(month)
         for key, enrolments, completed in db.session.execute(enrolled):
-            figures = figures_of((key,))
+            figures = figures_of(key)
             figures.enrolments, figures.completed_of_enrolled = enrolments, completed
         month = period_key(Enrolment.completed_at, interval).label("key")
         completions = _enrolments(
             filters, scope, [month, *_completion_counts(None)], Enrolment.completed_at
         ).group_by(month)
         for key, *counts in db.session.execute(completions):
-            _take_completions(figures_of((key,)), *counts)
+            _take_completions(figures_of(key), *counts)
         return sorted(found.values(), key=lambda figures: figures.key or "")
 
     if group in (None, "region", "subregion"):
@@ -372,7 +372,11 @@ def recording_figures(filters: Filters, scope: Scope, interval: str | None = Non
         select(*keys, RecordingEvent.kind, func.count(RecordingEvent.id))
         .join(Webinar, Webinar.id == RecordingEvent.webinar_id)
         .join(WebinarSeries, WebinarSeries.id == Webinar.series_id)
-        .where(scope.series, *within(RecordingEvent.at, filters), *_series_conditions(filters))
+        .where(
+            scope.series,
+            *within(RecordingEvent.at, filters),
+            *_theme_and_language(WebinarSeries, filters),
+        )
         .group_by(*keys, RecordingEvent.kind)
     )
     if people:  # only then: the views of people since deleted still count
@@ -397,22 +401,8 @@ def _ordered(rows: dict, interval: str | None, by: str) -> list[dict]:
     return sorted(rows.values(), key=lambda row: (-row[by], str(row.get("title"))))
 
 
-def _series_conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    conditions = []
-    if filters.theme:
-        conditions.append(WebinarSeries.theme == filters.theme)
-    if filters.language:
-        conditions.append(WebinarSeries.language == filters.language)
-    return conditions
-
-
 def _room_conditions(filters: Filters, scope: Scope) -> list[ColumnElement[bool]]:
-    conditions = [scope.rooms]
-    if filters.theme:
-        conditions.append(Room.theme == filters.theme)
-    if filters.language:
-        conditions.append(Room.language == filters.language)
-    return conditions
+    return [scope.rooms, *_theme_and_language(Room, filters)]
 
 
 def resource_figures(filters: Filters, scope: Scope, interval: str | None = None) -> list[dict]:
