@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 VENDOR := static/vendor
 
-.PHONY: run test setup assets db demo outbox lint format bench bench-recordings bench-chat bench-export clean
+.PHONY: run test setup assets translations messages db demo outbox lint format bench bench-recordings bench-chat bench-export clean
 
 run: setup db demo  ## serve the platform on SQLite with demo data at http://$(HOST):$(PORT)
 	@$(FLASK) demo-accounts --url http://$(HOST):$(PORT)
@@ -18,7 +18,20 @@ test: setup  ## lint, then run every test
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-setup: $(VENV)/.installed assets
+setup: $(VENV)/.installed assets translations
+
+# Catalogues: learnplatform/translations/<language>/LC_MESSAGES/messages.po, compiled to .mo here.
+TRANSLATIONS := learnplatform/translations
+PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+translations: $(PO_FILES:.po=.mo)
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile -i $< -o $@
+
+messages: $(VENV)/.installed  ## extract the strings to translate and add the new ones to every catalogue
+	$(BIN)/pybabel extract -F $(TRANSLATIONS)/babel.cfg -k _l -k lazy_ngettext:1,2 \
+		--add-comments=Translators: --no-location --sort-output --project learnplatform -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -5,6 +5,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,13 +31,17 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None]
 
 
-def send_mail(recipient: str, subject: str, template: str, **context) -> OutboxMessage:
-    """Render ``templates/email/<template>.txt`` and send it, or keep it in the outbox.
+def send_mail(user, subject, template: str, **context) -> OutboxMessage:
+    """Render ``templates/email/<template>.txt`` for ``user`` and send it, or keep it in the outbox.
 
-    E-mails are plain text, so whatever a user typed (a name, a room title) reaches the
-    recipient as text and never as markup.
+    The subject (a lazy string) and the body are written in the recipient's own interface
+    language, whoever's request sends them. E-mails are plain text, so whatever a user typed
+    (a name, a room title) reaches the recipient as text and never as markup.
     """
-    body = render_template(f"email/{template}.txt", **context)
+    recipient = user.email
+    with force_locale(user.language or "en"):
+        subject = str(subject)
+        body = render_template(f"email/{template}.txt", user=user, **context)
     message = OutboxMessage(recipient=recipient, subject=subject, body=body)
     db.session.add(message)
     config = current_app.config

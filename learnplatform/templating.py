@@ -1,9 +1,9 @@
 """What every template can use."""
 
-from datetime import date
+from datetime import date, datetime
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
 
 from learnplatform.choices import AGENCY_TYPES, LANGUAGES, ROLES, THEMES, country_name
 
@@ -13,6 +13,17 @@ def format_month(year: int, month: int) -> str:
     return format_date(date(year, month, 1), "LLLL y")
 
 
+def format_moment(moment: datetime, date_style: str = "medium") -> str:
+    """A UTC time as the viewer reads it: date, clock time and zone, in their own time zone.
+
+    "Saturday, March 14, 2026, 3:00 PM +0100"; the zone is written so that a time copied into an
+    e-mail or a chat message keeps its meaning.
+    """
+    return "{}, {} {}".format(
+        format_date(moment, date_style), format_time(moment, "short"), format_time(moment, "z")
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register template globals on ``app``."""
     app.jinja_env.globals.update(
@@ -20,7 +31,9 @@ def init_app(app: Flask) -> None:
         format_date=format_date,
         format_datetime=format_datetime,
         format_decimal=format_decimal,
+        format_moment=format_moment,
         format_month=format_month,
+        format_time=format_time,
         get_locale=get_locale,
         LANGUAGES=LANGUAGES,
         THEMES=THEMES,

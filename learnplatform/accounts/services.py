@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from blinker import Namespace
 from flask import current_app, g, request, session, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
 
@@ -65,10 +66,9 @@ def register(form: Registration) -> None:
     existing = find_user_by_email(email)
     if existing is not None:
         send_mail(
-            existing.email,
-            "Someone tried to register with your address",
+            existing,
+            _l("Someone tried to register with your address"),
             "already_registered",
-            user=existing,
             login_url=url_for("accounts.login", _external=True),
             reset_url=url_for("accounts.request_reset", _external=True),
         )
@@ -93,10 +93,9 @@ def send_confirmation(user: User) -> None:
     """E-mail a link that confirms the address is the owner's."""
     token = issue_token(user, "confirm_email")
     send_mail(
-        user.email,
-        "Confirm your e-mail address",
+        user,
+        _l("Confirm your e-mail address"),
         "confirm_email",
-        user=user,
         confirm_url=url_for("accounts.confirm_email", token=token, _external=True),
         hours=current_app.config["TOKEN_HOURS"]["confirm_email"],
     )
@@ -277,10 +276,9 @@ def request_password_reset(email: str) -> None:
         return
     token = issue_token(user, "reset_password")
     send_mail(
-        user.email,
-        "Reset your password",
+        user,
+        _l("Reset your password"),
         "reset_password",
-        user=user,
         reset_url=url_for("accounts.reset_password", token=token, _external=True),
         hours=current_app.config["TOKEN_HOURS"]["reset_password"],
     )

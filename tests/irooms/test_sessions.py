@@ -115,7 +115,7 @@ def test_a_host_schedules_edits_and_deletes_a_session(app, client, login_as, cre
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert '<time datetime="2026-03-14T14:00:00Z" data-local-time="full">' in text
-    assert "14:00 UTC" in text and "16:00 UTC" in text
+    assert "Saturday, March 14, 2026, 2:00\u202fPM UTC" in text and "4:00\u202fPM UTC" in text
     assert "/static/js/local-time.js" in text
     assert "1. Legal basis\n2. Cases from Niger and Mali" in text
     assert "Edit the session" not in text and "Download attendance" not in text
