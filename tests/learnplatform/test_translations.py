@@ -80,9 +80,8 @@ def test_every_string_is_translated(language):
         translated = messages.get(key)
         strings = () if translated is None else translated.string
         strings = strings if isinstance(strings, tuple) else (strings,)
-        if translated is None or translated.fuzzy or not all(strings):
-            missing.append(key)
-        elif len(forms) == 2 and len(strings) != messages.num_plurals:
+        incomplete = translated is None or translated.fuzzy or not all(strings)
+        if incomplete or (len(forms) == 2 and len(strings) != messages.num_plurals):
             missing.append(key)
     assert not missing, f"{len(missing)} strings lack a {language} translation: {missing[:20]}"
 
