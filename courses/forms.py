@@ -56,6 +56,14 @@ class ModuleForm(FlaskForm):
     enrolment_mode = SelectField(
         _l("Enrolment"), choices=options(ENROLMENT_MODE_LABELS), default="open"
     )
+    version_of = SelectField(
+        _l("Version of"),
+        default="",
+        description=_l(
+            "The same module in another language: learners are offered every version, and the "
+            "catalogue lists the languages the module exists in."
+        ),
+    )
     submit = SubmitField(_l("Save module"))
 
 
@@ -174,6 +182,11 @@ class SeriesForm(FlaskForm):
     )
     theme = SelectField(_l("Theme"), choices=options(THEMES), validators=[DataRequired()])
     language = SelectField(_l("Language"), choices=options(LANGUAGES), validators=[DataRequired()])
+    version_of = SelectField(
+        _l("Version of"),
+        default="",
+        description=_l("The same series in another language: viewers are offered every version."),
+    )
     rooms = SelectMultipleField(
         _l("Only for the members of these iRooms"),
         coerce=int,

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from courses import access, bp, services
+from courses import access, bp, services, versions
 from courses.forms import (
     QUESTION_KIND_LABELS,
     AttachmentForm,
@@ -59,24 +59,39 @@ def manage():
     )
 
 
-def _apply(form: ModuleForm, module: Module) -> None:
+def _module_form(module: Module) -> tuple[ModuleForm, dict[str, Module]]:
+    """The settings form of ``module``, offering the modules it can be a version of: those the
+    trainer authors."""
+    form = ModuleForm(obj=module if module.id else None)
+    query = select(Module).order_by(Module.title, Module.id)
+    if not current_user.is_administrator:
+        query = query.where(Module.created_by_id == current_user.id)
+    candidates = {str(candidate.id): candidate for candidate in db.session.scalars(query)}
+    versions.offer_versions(form, module, candidates)
+    return form, candidates
+
+
+def _saved(form: ModuleForm, module: Module, candidates: dict[str, Module]) -> bool:
+    """Apply the form to ``module`` and link its language versions; False, with the reason on the
+    form, when a version in that language already exists (and then nothing is saved)."""
     module.title = form.title.data.strip()
     module.summary = form.summary.data.strip()
     module.theme = form.theme.data
     module.language = form.language.data
     module.estimated_minutes = form.estimated_minutes.data
     module.enrolment_mode = form.enrolment_mode.data
+    db.session.add(module)
+    db.session.flush()
+    return versions.save_version_of(form, module, candidates)
 
 
 @bp.route("/manage/new", methods=["GET", "POST"])
 @trainer_required
 def new_module():
     """Start a module as a draft."""
-    form = ModuleForm()
-    if form.validate_on_submit():
-        module = Module(created_by_id=current_user.id, is_published=False)
-        _apply(form, module)
-        db.session.add(module)
+    module = Module(created_by_id=current_user.id, is_published=False)
+    form, candidates = _module_form(module)
+    if form.validate_on_submit() and _saved(form, module, candidates):
         db.session.commit()
         flash(_("The module is saved as a draft. Add its lessons, then publish it."), "success")
         return redirect(url_for("courses.edit_module", module_id=module.id))
@@ -88,9 +103,8 @@ def new_module():
 def edit_module(module_id):
     """A module's settings, lessons, tests and learners, in one place."""
     module = access.authored_module(module_id)
-    form = ModuleForm(obj=module)
-    if form.validate_on_submit():
-        _apply(form, module)
+    form, candidates = _module_form(module)
+    if form.validate_on_submit() and _saved(form, module, candidates):
         db.session.commit()
         flash(_("The module is saved."), "success")
         return redirect(url_for("courses.edit_module", module_id=module.id))

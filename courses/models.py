@@ -13,6 +13,7 @@ class Module(db.Model):
     """A self-paced e-learning module."""
 
     __tablename__ = "modules"
+    __table_args__ = (UniqueConstraint("family_id", "language"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: title as shown in the catalogue
@@ -23,6 +24,9 @@ class Module(db.Model):
     theme: Mapped[str] = mapped_column(String(40), index=True)
     #: the language the module is written in, a key of ``choices.LANGUAGES``
     language: Mapped[str] = mapped_column(String(8), index=True)
+    #: shared by a module and its versions in other languages (see ``courses.versions``);
+    #: ``None`` while the module has no other version
+    family_id: Mapped[int | None]
     #: estimated time to complete, in minutes
     estimated_minutes: Mapped[int] = mapped_column(default=60)
     #: only published modules appear in the catalogue
@@ -315,6 +319,7 @@ class WebinarSeries(db.Model):
     """A series of webinars on one theme, in one language."""
 
     __tablename__ = "webinar_series"
+    __table_args__ = (UniqueConstraint("family_id", "language"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: title of the series
@@ -325,6 +330,9 @@ class WebinarSeries(db.Model):
     theme: Mapped[str] = mapped_column(String(40), index=True)
     #: a key of ``choices.LANGUAGES``
     language: Mapped[str] = mapped_column(String(8), index=True)
+    #: shared by a series and its versions in other languages (see ``courses.versions``);
+    #: ``None`` while the series has no other version
+    family_id: Mapped[int | None]
     #: the trainer who created it
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: UTC time of creation

@@ -2,12 +2,13 @@
 and the webinar recordings."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from courses import access, bp, services, verify_bp
+from courses import access, bp, services, verify_bp, versions
 from courses.models import Certificate, Enrolment, Module, Quiz
 from learnplatform.choices import LANGUAGES, THEMES
 from learnplatform.extensions import db
@@ -20,13 +21,20 @@ PAGE_SIZE = 12
 @bp.get("/")
 @login_required
 def catalogue():
-    """Published modules, searchable by words and filtered by theme and language."""
+    """Published modules, searchable by words and filtered by theme and language.
+
+    Until the person chooses a language, the catalogue shows the modules in their interface
+    language, when there are any; every card lists the languages its module exists in.
+    """
     words = request.args.get("q", "").strip()[:200]
     theme = request.args.get("theme", "")
-    language = request.args.get("language", "")
-    query = select(Module).where(
-        Module.is_published, *matching_every_word(words, Module.title, Module.summary)
-    )
+    language = request.args.get("language")
+    published = select(Module).where(Module.is_published)
+    if language is None:
+        own = str(get_locale())
+        offered = db.session.scalar(published.where(Module.language == own).limit(1))
+        language = own if offered is not None else ""
+    query = published.where(*matching_every_word(words, Module.title, Module.summary))
     if theme in THEMES:
         query = query.where(Module.theme == theme)
     if language in LANGUAGES:
@@ -38,6 +46,8 @@ def catalogue():
         words=words,
         theme=theme if theme in THEMES else "",
         language=language if language in LANGUAGES else "",
+        chose_language="language" in request.args,
+        versions=versions.languages_of_families(Module, page.items, Module.is_published),
         themes=THEMES,
         languages=LANGUAGES,
     )
@@ -63,6 +73,7 @@ def module(module_id):
         quizzes=quizzes,
         certificate=certificate,
         can_author=access.can_author(current_user, found),
+        versions=versions.versions_of(found, Module.is_published),
         themes=THEMES,
         languages=LANGUAGES,
     )

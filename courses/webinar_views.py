@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from courses import bp
+from courses import bp, versions
 from courses import webinars as service
 from courses.forms import CaptionForm, RecordingForm, SeriesForm, SlidesForm, WebinarForm
 from courses.models import Caption, Webinar, WebinarSeries
@@ -38,6 +38,9 @@ def webinars():
     return render_template(
         "courses/webinars.html",
         page=page,
+        versions=versions.languages_of_families(
+            WebinarSeries, page.items, service.visible_to(current_user)
+        ),
         themes=THEMES,
         languages=LANGUAGES,
         can_manage=service.can_manage,
@@ -52,6 +55,7 @@ def series(series_id):
     return render_template(
         "courses/webinars/series.html",
         series=found,
+        versions=versions.versions_of(found, service.visible_to(current_user)),
         themes=THEMES,
         languages=LANGUAGES,
         manages=service.can_manage(current_user, found),
@@ -80,6 +84,11 @@ def _save_series(form: SeriesForm, found: WebinarSeries):
     # Rooms already tied to the series stay offered, even to a trainer no longer hosting them.
     rooms += [room for room in found.rooms if room not in rooms]
     form.rooms.choices = [(room.id, room.name) for room in rooms]
+    managed = db.session.scalars(
+        select(WebinarSeries).where(service.managed_by(current_user)).order_by(WebinarSeries.title)
+    )
+    candidates = {str(candidate.id): candidate for candidate in managed}
+    versions.offer_versions(form, found, candidates)
     if form.validate_on_submit():
         found.title = form.title.data.strip()
         found.description = (form.description.data or "").strip()
@@ -90,10 +99,11 @@ def _save_series(form: SeriesForm, found: WebinarSeries):
         if found.id is None:
             db.session.add(found)
         db.session.flush()
-        record("webinar_series_saved", actor=current_user, series_id=found.id)
-        db.session.commit()
-        flash(_("The series is saved."), "success")
-        return redirect(url_for("courses.series", series_id=found.id))
+        if versions.save_version_of(form, found, candidates):
+            record("webinar_series_saved", actor=current_user, series_id=found.id)
+            db.session.commit()
+            flash(_("The series is saved."), "success")
+            return redirect(url_for("courses.series", series_id=found.id))
     return render_template("courses/webinars/series_form.html", form=form, series=found)
 
 

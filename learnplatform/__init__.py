@@ -1,31 +1,43 @@
 """The learning platform: application factory."""
 
+from functools import cache
 from pathlib import Path
 
-from flask import Flask, has_request_context, request
+from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from learnplatform import config as settings
+from learnplatform.choices import LANGUAGES, is_time_zone
 from learnplatform.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
 TRANSLATIONS = settings.PROJECT_ROOT / "learnplatform" / "translations"
 
 
+@cache
 def available_locales() -> list[str]:
-    """English plus every language whose compiled catalogue is present."""
-    compiled = sorted(path.parent.parent.name for path in TRANSLATIONS.glob("*/LC_MESSAGES/*.mo"))
-    return ["en", *compiled]
+    """English plus every language whose compiled catalogue is present, in the order of the list."""
+    compiled = {path.parent.parent.name for path in TRANSLATIONS.glob("*/LC_MESSAGES/*.mo")}
+    return [code for code in LANGUAGES if code == "en" or code in compiled]
 
 
 def select_locale() -> str:
-    """The logged-in person's preferred language, else the browser's, else English."""
+    """The logged-in person's preferred language, else the one chosen in this browser, else the
+    browser's own, else English."""
     if not has_request_context():
         return "en"  # the command line
     locales = available_locales()
     if current_user and current_user.is_authenticated and current_user.language in locales:
         return current_user.language
+    if session.get("language") in locales:
+        return session["language"]
     return request.accept_languages.best_match(locales) or "en"
+
+
+def select_time_zone() -> str:
+    """The logged-in person's time zone; UTC for visitors and the command line."""
+    signed_in = has_request_context() and current_user and current_user.is_authenticated
+    return current_user.time_zone if signed_in and is_time_zone(current_user.time_zone) else "UTC"
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -70,6 +82,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(
         app,
         locale_selector=select_locale,
+        timezone_selector=select_time_zone,
         default_translation_directories=str(TRANSLATIONS),
     )
     limiter.init_app(app)

@@ -1,6 +1,7 @@
 """The fixed lists a profile is made of: agency types, genders, languages and countries."""
 
 from functools import cache
+from zoneinfo import available_timezones
 
 from babel import Locale
 from flask_babel import get_locale
@@ -96,3 +97,34 @@ THEMES = {
     "cooperation": _l("International cooperation in criminal matters"),
     "prevention": _l("Preventing violent extremism"),
 }
+
+
+#: Prefixes of IANA names kept for compatibility only: aliases of the regional names.
+_LEGACY_ZONES = (
+    "Etc/",
+    "SystemV/",
+    "US/",
+    "Canada/",
+    "Brazil/",
+    "Chile/",
+    "Mexico/",
+    "posix",
+    "right/",
+)
+
+
+@cache
+def time_zone_choices() -> tuple[tuple[str, str], ...]:
+    """The IANA time zones a person can choose, "Africa/Nairobi" shown as "Africa / Nairobi"."""
+    zones = [
+        zone for zone in available_timezones() if "/" in zone and not zone.startswith(_LEGACY_ZONES)
+    ]
+    return (
+        ("UTC", "UTC"),
+        *((zone, zone.replace("_", " ").replace("/", " / ")) for zone in sorted(zones)),
+    )
+
+
+def is_time_zone(name: str) -> bool:
+    """Whether ``name`` is one of the time zones a person can choose."""
+    return name in dict(time_zone_choices())

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
 
+from learnplatform import available_locales
 from learnplatform.choices import AGENCY_TYPES, LANGUAGES, ROLES, THEMES, country_name
 
 
@@ -27,6 +28,7 @@ def format_moment(moment: datetime, date_style: str = "medium") -> str:
 def init_app(app: Flask) -> None:
     """Register template globals on ``app``."""
     app.jinja_env.globals.update(
+        available_locales=available_locales,
         country_name=country_name,
         format_date=format_date,
         format_datetime=format_datetime,

@@ -1,12 +1,15 @@
 """The home page and the health check."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from courses.models import Module, WebinarSeries
 from irooms.models import Membership, Room
+from learnplatform import available_locales
 from learnplatform.extensions import db
+from learnplatform.network import safe_next_url
 
 bp = Blueprint("main", __name__)
 
@@ -29,6 +32,21 @@ def home():
         ),
     }
     return render_template("home/home.html", counts=counts)
+
+
+@bp.post("/language")
+def choose_language():
+    """Change the interface language: on the profile when logged in, for this browser otherwise."""
+    language = request.form.get("language", "")
+    back = safe_next_url(request.form.get("next")) or url_for("main.home")
+    if language not in available_locales():
+        flash(_("This language is not available."), "warning")
+        return redirect(back)
+    session["language"] = language
+    if current_user.is_authenticated:
+        current_user.language = language
+        db.session.commit()
+    return redirect(back)
 
 
 @bp.get("/healthz")

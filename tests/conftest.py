@@ -111,6 +111,8 @@ def create_user(app):
         country: str = "KE",
         active: bool = True,
         confirmed: bool = True,
+        language: str = "en",
+        time_zone: str = "UTC",
     ) -> User:
         number = next(counter)
         if password not in hashes:
@@ -125,6 +127,8 @@ def create_user(app):
                 agency_type="prosecution",
                 role=role,
                 active=active,
+                language=language,
+                time_zone=time_zone,
                 email_confirmed_at=utcnow() if confirmed else None,
             )
             db.session.add(user)

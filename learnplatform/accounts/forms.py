@@ -1,11 +1,19 @@
 """Account forms. Field checks that need the database live in ``validate_<field>``."""
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
-from learnplatform.choices import AGENCY_TYPES, GENDERS, LANGUAGES, ROLES, country_choices
+from learnplatform.choices import (
+    AGENCY_TYPES,
+    GENDERS,
+    LANGUAGES,
+    ROLES,
+    country_choices,
+    time_zone_choices,
+)
 from learnplatform.passwords import password_problem
 
 
@@ -57,12 +65,22 @@ class ProfileForm(FlaskForm):
         default="undisclosed",
         description=_l("Used only for anonymous statistics."),
     )
-    language = SelectField(_l("Preferred language"), choices=options(LANGUAGES), default="en")
+    language = SelectField(
+        _l("Preferred language"),
+        choices=options(LANGUAGES),
+        default=lambda: str(get_locale() or "en"),
+    )
+    time_zone = SelectField(
+        _l("Time zone"),
+        default="UTC",
+        description=_l("Dates and times are shown to you in this time zone."),
+    )
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = options({"": _l("Choose a country"), **dict(country_choices())})
+        self.time_zone.choices = options(dict(time_zone_choices()))
 
 
 class RegistrationForm(NewPasswordMixin, ProfileForm):
@@ -75,6 +93,12 @@ class RegistrationForm(NewPasswordMixin, ProfileForm):
     )
     password = new_password_field(_l("Password"))
     submit = SubmitField(_l("Create account"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_submitted():
+            # static/js/time-zone.js sets the browser's own zone, which the person can change.
+            self.time_zone.render_kw = {"data-detect-time-zone": ""}
 
 
 class LoginForm(FlaskForm):

@@ -32,6 +32,8 @@ class User(UserMixin, db.Model):
     gender: Mapped[str] = mapped_column(String(20), default="undisclosed")
     #: preferred interface language, a key of ``choices.LANGUAGES``
     language: Mapped[str] = mapped_column(String(8), default="en")
+    #: IANA time zone the person reads dates and times in, such as ``Africa/Nairobi``
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     #: practitioner, trainer or administrator
     role: Mapped[str] = mapped_column(String(20), default="practitioner", index=True)
     #: whether the account may log in; administrators deactivate and reactivate it

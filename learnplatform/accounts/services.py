@@ -52,6 +52,7 @@ class Registration:
     agency_type: str
     gender: str
     language: str
+    time_zone: str = "UTC"
 
 
 def register(form: Registration) -> None:
@@ -82,6 +83,7 @@ def register(form: Registration) -> None:
         agency_type=form.agency_type,
         gender=form.gender,
         language=form.language,
+        time_zone=form.time_zone,
     )
     db.session.add(user)
     db.session.flush()

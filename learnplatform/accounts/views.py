@@ -98,6 +98,18 @@ def logout():
     return redirect(url_for("accounts.login"))
 
 
+#: What a person may change on their own profile.
+PROFILE_FIELDS = (
+    "name",
+    "country",
+    "organisation",
+    "agency_type",
+    "gender",
+    "language",
+    "time_zone",
+)
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["MAIL_LIMIT_PER_ADDRESS"], methods=["POST"])
 def register():
@@ -121,6 +133,7 @@ def register():
                 agency_type=form.agency_type.data,
                 gender=form.gender.data,
                 language=form.language.data,
+                time_zone=form.time_zone.data,
             )
         )
         db.session.commit()
@@ -188,7 +201,7 @@ def profile():
     """See and edit one's own profile."""
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
-        for field in ("name", "country", "organisation", "agency_type", "gender", "language"):
+        for field in PROFILE_FIELDS:
             setattr(current_user, field, (getattr(form, field).data or "").strip())
         db.session.commit()
         flash(_("Your profile has been saved."), "success")

@@ -38,8 +38,11 @@ def test_catalogue_searches_and_filters(app, client, login_as):
     )
     add_modules(app, ("A draft on prisons", "prisons", "en"), is_published=False)
     login_as()
-    everything = client.get("/courses/").get_data(as_text=True)
-    assert "3 modules" in everything
+    own_language = client.get("/courses/").get_data(as_text=True)
+    assert "2 modules" in own_language and "in English, your language" in own_language
+    assert "Le financement du terrorisme" not in titles(own_language)
+    everything = client.get("/courses/?language=").get_data(as_text=True)
+    assert "3 modules" in everything and "your language" not in everything
     assert len(titles(everything)) == 3
     assert "A draft on prisons" not in everything
 
