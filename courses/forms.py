@@ -5,7 +5,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
     FieldList,
     Form,
     FormField,
@@ -21,6 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from courses.models import ENROLMENT_MODES
 from learnplatform.accounts.forms import options
 from learnplatform.choices import LANGUAGES, THEMES
+from learnplatform.datetimes import LocalDateTimeField
 
 ENROLMENT_MODE_LABELS = {
     "open": _l("Open: anyone logged in enrols at once"),
@@ -199,9 +199,9 @@ class WebinarForm(FlaskForm):
     """A webinar's details."""
 
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    starts_at = DateTimeLocalField(
-        _l("Date and time (UTC)"),
-        format="%Y-%m-%dT%H:%M",
+    starts_at = LocalDateTimeField(
+        _l("Date and time"),
+        description=_l("In your time zone, as set on your profile."),
         validators=[InputRequired(_l("Give the date and time, for example 2026-03-14 14:00."))],
     )
     speakers = StringField(

@@ -28,7 +28,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import ColumnElement, and_, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
-from wtforms import DateTimeLocalField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from courses import webinars  # as a module: courses.webinars imports this package's models
@@ -41,6 +41,7 @@ from irooms.sections import room_section
 from learnplatform.accounts.models import User
 from learnplatform.audit import record, utcnow
 from learnplatform.choices import country_name
+from learnplatform.datetimes import LocalDateTimeField
 from learnplatform.exports import csv_lines
 from learnplatform.extensions import db
 
@@ -73,14 +74,12 @@ class SessionForm(FlaskForm):
         description=_l("What the session covers, who speaks, what to prepare. Plain text."),
         render_kw={"rows": 6},
     )
-    starts_at = DateTimeLocalField(
-        _l("Start (UTC)"),
-        format="%Y-%m-%dT%H:%M",
+    starts_at = LocalDateTimeField(
+        _l("Start"),
         validators=[InputRequired(_l("Give the start, for example 2026-03-14 14:00."))],
     )
-    ends_at = DateTimeLocalField(
-        _l("End (UTC)"),
-        format="%Y-%m-%dT%H:%M",
+    ends_at = LocalDateTimeField(
+        _l("End"),
         validators=[InputRequired(_l("Give the end, for example 2026-03-14 16:00."))],
     )
     conference_url = StringField(

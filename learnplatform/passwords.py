@@ -38,7 +38,7 @@ def password_problem(password: str, *, email: str = "", name: str = "") -> str |
             count=minimum,
         )
     if len(password) > maximum:
-        return _l("Use at most %(count)d characters.", count=maximum)
+        return _l("Use at most %(max)d characters.", max=maximum)
     lowered = password.lower()
     if lowered in common_passwords() or len(set(password)) == 1:
         return _l("This password is on a list of commonly used passwords. Choose another one.")

@@ -3,7 +3,14 @@
 from datetime import date, datetime
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_time,
+    get_locale,
+    get_timezone,
+)
 
 from learnplatform import available_locales
 from learnplatform.choices import AGENCY_TYPES, LANGUAGES, ROLES, THEMES, country_name
@@ -37,6 +44,7 @@ def init_app(app: Flask) -> None:
         format_month=format_month,
         format_time=format_time,
         get_locale=get_locale,
+        get_timezone=get_timezone,
         LANGUAGES=LANGUAGES,
         THEMES=THEMES,
         ROLES=ROLES,

@@ -5,7 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from courses.models import Module, WebinarSeries
+from courses.models import Module, Webinar
+from courses.webinars import visible_to
 from irooms.models import Membership, Room
 from learnplatform import available_locales
 from learnplatform.extensions import db
@@ -23,7 +24,9 @@ def home():
         "modules": db.session.scalar(
             select(func.count()).select_from(Module).where(Module.is_published)
         ),
-        "series": db.session.scalar(select(func.count()).select_from(WebinarSeries)),
+        "webinars": db.session.scalar(
+            select(func.count(Webinar.id)).join(Webinar.series).where(visible_to(current_user))
+        ),
         "rooms": db.session.scalar(
             select(func.count())
             .select_from(Membership)

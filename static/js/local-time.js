@@ -1,11 +1,13 @@
-// Times written by the server in UTC, as <time datetime="2026-03-14T14:00:00Z" data-local-time>,
-// are rewritten in the viewer's time zone and the page's language; the UTC text stays as the
-// tooltip. data-local-time is "full", "medium", or "end" for the end of a range, which gives only
+// Times written by the server, as <time datetime="2026-03-14T14:00:00Z" data-local-time>, are
+// rewritten in the page's language and in the time zone the person chose on their profile (the
+// <html data-time-zone> attribute), or the browser's own for visitors; the server's text stays as
+// the tooltip. data-local-time is "full", "medium", or "end" for the end of a range, which gives only
 // the time when it falls on the same local day as its data-start.
 // Intl refuses timeZoneName beside dateStyle/timeStyle, hence the separate parts below.
 (() => {
   const locale = document.documentElement.lang || undefined;
-  const clock = { hour: "numeric", minute: "2-digit", timeZoneName: "short" };
+  const timeZone = document.documentElement.dataset.timeZone || undefined;
+  const clock = { hour: "numeric", minute: "2-digit", timeZoneName: "short", timeZone };
   const styles = {
     full: { weekday: "long", year: "numeric", month: "long", day: "numeric", ...clock },
     medium: { year: "numeric", month: "short", day: "numeric", ...clock },
@@ -16,7 +18,8 @@
     formatters[style] ??= new Intl.DateTimeFormat(locale, styles[style]);
     return formatters[style].format(moment);
   };
-  const localDay = (moment) => moment.toDateString();
+  const dayFormat = new Intl.DateTimeFormat("en", { dateStyle: "short", timeZone });
+  const localDay = (moment) => dayFormat.format(moment);
 
   document.querySelectorAll("time[data-local-time]:not([data-local-done])").forEach((element) => {
     const moment = new Date(element.dateTime);

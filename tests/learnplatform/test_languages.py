@@ -136,3 +136,26 @@ def test_an_e_mail_is_written_in_the_recipients_language_whoever_asks(app, clien
     assert response.status_code == 302
     (message,) = outbox(app, "lin@example.org")
     assert "密码" in message.subject and message.body.startswith("Lin Wei")
+
+
+def test_a_host_types_times_in_their_own_time_zone(app, client, login_as):
+    host = login_as("trainer", time_zone="Europe/Paris")
+    room_id = add_room(app, "Procureurs du Sahel", [(host, "host")])
+    form = client.get(f"/irooms/{room_id}/sessions/new").get_data(as_text=True)
+    assert "Enter the times in your own time zone, Europe/Paris." in form
+    response = post_form(
+        client,
+        f"/irooms/{room_id}/sessions/new",
+        {"title": "Entraide judiciaire", "agenda": "", "conference_url": "", "webinar_id": ""}
+        | {"starts_at": "2026-07-14T15:00", "ends_at": "2026-07-14T17:00"},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        session = db.session.scalar(select(LiveSession))
+        assert (session.starts_at, session.ends_at) == (
+            datetime(2026, 7, 14, 13, 0),  # summer time in Paris is UTC+2
+            datetime(2026, 7, 14, 15, 0),
+        )
+        session_id = session.id
+    edit = client.get(f"/irooms/{room_id}/sessions/{session_id}/edit").get_data(as_text=True)
+    assert 'value="2026-07-14T15:00"' in edit and 'value="2026-07-14T17:00"' in edit
