@@ -75,11 +75,11 @@ class SessionForm(FlaskForm):
         render_kw={"rows": 6},
     )
     starts_at = LocalDateTimeField(
-        _l("Start"),
+        _l("Start time"),
         validators=[InputRequired(_l("Give the start, for example 2026-03-14 14:00."))],
     )
     ends_at = LocalDateTimeField(
-        _l("End"),
+        _l("End time"),
         validators=[InputRequired(_l("Give the end, for example 2026-03-14 16:00."))],
     )
     conference_url = StringField(

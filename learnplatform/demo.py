@@ -28,6 +28,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from courses import services as courses
+from courses import versions
 from courses.models import (
     Caption,
     Certificate,
@@ -605,6 +606,16 @@ def _add_accounts(users: dict[str, User], rng: random.Random) -> int:
     return added
 
 
+#: (translation, original): modules linked as versions of one another in other languages
+_MODULE_VERSIONS = (
+    ("Lutte contre le financement du terrorisme", "Countering the financing of terrorism"),
+    (
+        "Solicitud de pruebas electrónicas más allá de las fronteras",
+        "Requesting electronic evidence across borders",
+    ),
+)
+
+
 def _add_modules(author: User) -> int:
     existing = set(db.session.scalars(select(Module.title)))
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -628,6 +639,11 @@ def _add_modules(author: User) -> int:
             )
         )
         added += 1
+    db.session.flush()
+    by_title = {module.title: module for module in db.session.scalars(select(Module))}
+    for translation, original in _MODULE_VERSIONS:
+        if by_title[translation].family_id is None:
+            versions.link(by_title[translation], by_title[original])
     return added
 
 

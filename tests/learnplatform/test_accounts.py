@@ -36,7 +36,7 @@ def test_registration_confirmation_login_and_logout(app, client, auth):
     assert "Check your e-mail" in client.get("/register/check-email").get_data(as_text=True)
 
     (message,) = outbox(app, "aicha.maiga@example.org")
-    assert message.subject == "Confirm your e-mail address"
+    assert message.subject == "Confirmez votre adresse électronique"  # she chose French
     # Not confirmed yet: the right password does not open the account, and a new link is sent.
     refused = auth.login("aicha.maiga@example.org", REGISTRATION["password"])
     assert refused.status_code == 200
@@ -49,7 +49,7 @@ def test_registration_confirmation_login_and_logout(app, client, auth):
     response = auth.login("AICHA.MAIGA@example.org", REGISTRATION["password"])
     assert response.status_code == 302
     page = client.get("/").get_data(as_text=True)
-    assert "Welcome, Aïcha Maïga" in page
+    assert "Bienvenue, Aïcha Maïga" in page  # the interface in the language she chose
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "aicha.maiga@example.org"))
         assert (user.country, user.agency_type, user.gender, user.language, user.role) == (

@@ -165,10 +165,15 @@ def test_every_demo_account_logs_in_and_finds_its_pages(app, runner, client, aut
         auth.logout()
 
     auth.login("practitioner@example.org", "granite orchard beneath winter stars")
-    my_rooms = client.get("/irooms/").get_data(as_text=True)
+    my_rooms = client.get("/irooms/").get_data(as_text=True)  # in French, his language
+    assert '<html lang="fr"' in my_rooms
     assert "Sahel prosecutors: special investigative techniques" in my_rooms
-    assert "New since your last visit" in my_rooms
+    assert "Nouveautés depuis votre dernière visite" in my_rooms
     catalogue = client.get("/courses/").get_data(as_text=True)
+    assert "Lutte contre le financement du terrorisme" in catalogue
+    assert "Countering the financing of terrorism" not in catalogue  # English: not by default
+    assert 'title="English" lang="en"' in catalogue  # but the French module says it exists
+    catalogue = client.get("/courses/?language=").get_data(as_text=True)
     assert "Countering the financing of terrorism" in catalogue
     assert "Special investigative techniques in terrorism cases" not in catalogue  # a draft
     webinars = client.get("/courses/webinars").get_data(as_text=True)
