@@ -33,6 +33,15 @@
   );
 
   quill.theme.tooltip.textbox.setAttribute("aria-label", box.dataset.linkLabel);
+  // Quill writes its link tooltip's words in CSS; platform.css shows these, in the page's language.
+  const tooltip = quill.theme.tooltip.root;
+  tooltip.dataset.visit = box.dataset.tooltipVisit;
+  tooltip.dataset.enter = box.dataset.tooltipEnter;
+  Object.assign(tooltip.querySelector("a.ql-action").dataset, {
+    edit: box.dataset.tooltipEdit,
+    save: box.dataset.tooltipSave,
+  });
+  tooltip.querySelector("a.ql-remove").dataset.remove = box.dataset.tooltipRemove;
 
   const editable = quill.root;
   editable.setAttribute("role", "textbox");

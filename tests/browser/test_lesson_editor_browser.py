@@ -87,3 +87,31 @@ def test_a_trainer_reopens_a_lesson_inserts_an_image_and_keeps_a_table(
     status_with(page, "The lesson is saved.").wait_for()
     with app.app_context():
         assert "<td>Preservation</td>" in db.session.get(Lesson, table_id).body_html
+
+
+def test_the_editor_speaks_the_language_chosen_in_the_header(app, live_server, page, create_user):
+    trainer = create_user(role="trainer", name="Ana Ribeiro")
+    module_id, formatted_id, _table_id = draft_module(app, trainer)
+    log_in(page, live_server, trainer.email, "Ana Ribeiro")
+    page.get_by_role("button", name="Language: English").click()
+    page.get_by_role("button", name="Français").click()
+    page.get_by_role("heading", name="Bienvenue, Ana Ribeiro").wait_for()
+    assert page.evaluate("document.documentElement.lang") == "fr"
+
+    page.goto(f"{live_server}/courses/manage/{module_id}/lessons/{formatted_id}")
+    editor = page.locator("#lesson-editor .ql-editor")
+    editor.wait_for(state="visible")
+    editor.get_by_text("authorises").dblclick()
+    page.get_by_role("button", name="Lien", exact=True).click()
+    tooltip = page.locator("#lesson-editor .ql-tooltip")
+    tooltip.wait_for(state="visible")
+    words = page.evaluate(
+        """() => {
+            const tip = document.querySelector("#lesson-editor .ql-tooltip");
+            const action = tip.querySelector("a.ql-action");
+            return [getComputedStyle(tip, "::before").content,
+                    getComputedStyle(action, "::after").content];
+        }"""
+    )
+    assert words == ['"Saisissez l’adresse\u00a0:"', '"Enregistrer"'], words
+    shot(page, "lesson-editor-link-in-french")
