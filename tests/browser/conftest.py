@@ -77,3 +77,45 @@ def page(browser, request):
     ARTIFACTS.mkdir(exist_ok=True)
     tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture(scope="module")
+def module_app(migrated_database, tmp_path_factory):
+    """The platform on a database of its own shared by every test of one module: for tests that
+    build their data once and then only read pages."""
+    from learnplatform import create_app
+    from learnplatform.extensions import db, limiter
+    from tests.conftest import SERVER_DATABASE_URL, _base_config
+
+    folder = tmp_path_factory.mktemp("module-app")
+    if SERVER_DATABASE_URL:
+        url = SERVER_DATABASE_URL
+    else:
+        copy = folder / "test.sqlite"
+        shutil.copyfile(migrated_database, copy)
+        url = f"sqlite:///{copy}"
+    app = create_app({**_base_config(url), "STORAGE_DIR": str(folder / "storage")})
+    with app.app_context():
+        limiter.reset()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if SERVER_DATABASE_URL:
+            from sqlalchemy import text
+
+            tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+            with db.engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def module_live_server(module_app):
+    """``module_app`` served over real HTTP on a free port for the tests of one module."""
+    server = make_server("127.0.0.1", 0, module_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()

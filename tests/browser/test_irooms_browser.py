@@ -63,7 +63,7 @@ def test_a_room_from_creation_to_a_downloaded_manual(app, live_server, page, cre
     page.get_by_role("link", name="Add the first resource").click()
     page.get_by_label("Title").fill(MANUAL)
     page.get_by_label("Category").select_option(label="Manual")
-    page.get_by_label("Language").select_option(value="fr")
+    page.get_by_label("Language", exact=True).select_option(value="fr")
     page.get_by_label("Tags").fill("undercover, controlled delivery")
     page.get_by_label("File").set_input_files(str(manual))
     page.get_by_role("button", name="Add to the library").click()
@@ -72,7 +72,7 @@ def test_a_room_from_creation_to_a_downloaded_manual(app, live_server, page, cre
     page.get_by_role("link", name="Add a resource").click()
     page.get_by_label("Title").fill("E-learning: electronic evidence")
     page.get_by_label("Category").select_option(label="E-learning module")
-    page.get_by_label("Language").select_option(value="fr")
+    page.get_by_label("Language", exact=True).select_option(value="fr")
     page.get_by_label("E-learning module").select_option(
         label="Requesting electronic evidence across borders"
     )

@@ -113,5 +113,5 @@ def test_the_editor_speaks_the_language_chosen_in_the_header(app, live_server, p
                     getComputedStyle(action, "::after").content];
         }"""
     )
-    assert words == ['"Saisissez l’adresse\u00a0:"', '"Enregistrer"'], words
+    assert words == ['"Saisissez l\u2019adresse\u00a0:"', '"Enregistrer"'], words
     shot(page, "lesson-editor-link-in-french")

@@ -131,7 +131,7 @@ def test_a_trainer_publishes_a_module_and_a_practitioner_earns_its_certificate(
         "prosecutors and investigators."
     )
     page.get_by_label("Theme").select_option(label="Electronic evidence")
-    page.get_by_label("Language").select_option(label="English")
+    page.get_by_label("Language", exact=True).select_option(label="English")
     page.get_by_label("Duration (minutes)").fill("180")
     page.get_by_label("Enrolment").select_option(value="open")
     shot(page, "01-new-module-form")

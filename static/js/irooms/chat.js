@@ -168,6 +168,7 @@
     header.className = "room-chat-meta small";
     const author = document.createElement("strong");
     author.textContent = message.author.name;
+    author.dir = "auto"; // a name in another script stays apart from the time beside it
     const time = document.createElement("time");
     time.dateTime = message.at;
     [time.textContent, time.title] = formatTime(message.at);
@@ -181,6 +182,7 @@
     }
     const body = document.createElement("div");
     body.className = "room-chat-body";
+    body.dir = "auto"; // a message keeps its own direction whatever the page's
     if (message.removed) {
       const mark = document.createElement("em");
       mark.className = "text-body-secondary";
@@ -386,6 +388,7 @@
     meta.textContent = text("sending");
     const content = document.createElement("div");
     content.className = "room-chat-body";
+    content.dir = "auto";
     content.append(withLinks(body));
     element.append(meta, content);
     log.append(element);
