@@ -55,7 +55,8 @@ def languages_of_families(model: type[Versioned], items, *conditions) -> dict[in
 def link(item: Versioned, other: Versioned) -> None:
     """Make ``item`` a version of ``other`` (and of every version ``other`` already has).
 
-    Raises ``LanguageTaken`` when the family already has a version in ``item``'s language.
+    Raises ``LanguageTaken`` when the family already has a version in ``item``'s language; the
+    transaction must then be rolled back.
     """
     if other.id == item.id or (item.family_id and item.family_id == other.family_id):
         return
@@ -93,10 +94,10 @@ def check_language(item: Versioned, language: str) -> None:
 
 
 def _flush() -> None:
-    """Flush; a concurrent link that took the same language first becomes ``LanguageTaken``."""
+    """Flush; a concurrent link that took the same language first becomes ``LanguageTaken``, after
+    which the request's transaction can only be rolled back."""
     try:
-        with db.session.begin_nested():
-            db.session.flush()
+        db.session.flush()
     except IntegrityError as error:
         raise LanguageTaken from error
 

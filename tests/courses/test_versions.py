@@ -140,3 +140,22 @@ def test_webinar_series_link_their_versions(app, client, login_as):
     assert f'href="/courses/webinars/series/{french_id}" hreflang="fr"' in page
     listing = client.get("/courses/webinars").get_data(as_text=True)
     assert listing.count('<span lang="fr"') == 2  # each series names both its languages
+
+
+def test_two_trainers_linking_the_same_language_at_once_make_one_link(app, monkeypatch):
+    """The check before linking cannot see a link another request has not committed yet; the
+    unique constraint on (family, language) refuses the second one all the same."""
+    add_modules(app, ("Original", "cbrn", "en"), ("Un", "cbrn", "fr"), ("Deux", "cbrn", "fr"))
+    with app.app_context():
+        original, first, second = db.session.scalars(select(Module).order_by(Module.id)).all()
+        versions.link(first, original)
+        db.session.commit()
+        monkeypatch.setattr(versions, "versions_of", lambda item, *conditions: [])
+        try:
+            versions.link(second, original)
+        except versions.LanguageTaken:
+            db.session.rollback()  # as the view does
+        else:
+            raise AssertionError("a second French version was linked")
+        families = dict(db.session.execute(select(Module.title, Module.family_id)).all())
+        assert families == {"Original": original.id, "Un": original.id, "Deux": None}
