@@ -7,6 +7,7 @@ are kept in Redis.
 
 import os
 import shutil
+from contextlib import contextmanager
 
 import pytest
 from flask_migrate import upgrade
@@ -55,16 +56,17 @@ def migrated_database(tmp_path_factory):
         yield path
 
 
-@pytest.fixture
-def app(migrated_database, tmp_path):
-    """The platform on a database of its own (SQLite) or emptied after the test (PostgreSQL)."""
+@contextmanager
+def platform_on_own_database(migrated_database, folder):
+    """The platform on a database of its own (SQLite, a copy in ``folder``) or emptied afterwards
+    (PostgreSQL), with its files under ``folder``."""
     if SERVER_DATABASE_URL:
         url = SERVER_DATABASE_URL
     else:
-        copy = tmp_path / "test.sqlite"
+        copy = folder / "test.sqlite"
         shutil.copyfile(migrated_database, copy)
         url = f"sqlite:///{copy}"
-    app = create_app({**_base_config(url), "STORAGE_DIR": str(tmp_path / "storage")})
+    app = create_app({**_base_config(url), "STORAGE_DIR": str(folder / "storage")})
     with app.app_context():
         limiter.reset()  # limits never carry over from one test into the next
     yield app
@@ -75,6 +77,13 @@ def app(migrated_database, tmp_path):
             with db.engine.begin() as connection:
                 connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(migrated_database, tmp_path):
+    """The platform on a database of its own (SQLite) or emptied after the test (PostgreSQL)."""
+    with platform_on_own_database(migrated_database, tmp_path) as platform:
+        yield platform
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ Playwright cannot download its own browser on a closed network, so these tests d
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,9 @@ def pytest_collection_modifyitems(config, items):
                 )
 
 
-@pytest.fixture
-def live_server(app):
-    """The platform served over real HTTP on a free port, in a thread of this process."""
+@contextmanager
+def serving(app):
+    """``app`` served over real HTTP on a free port, in a thread of this process."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -41,6 +42,13 @@ def live_server(app):
     server.shutdown()
     thread.join(timeout=10)
     server.server_close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The platform served over real HTTP on a free port, in a thread of this process."""
+    with serving(app) as address:
+        yield address
 
 
 @pytest.fixture(scope="session")
@@ -83,39 +91,14 @@ def page(browser, request):
 def module_app(migrated_database, tmp_path_factory):
     """The platform on a database of its own shared by every test of one module: for tests that
     build their data once and then only read pages."""
-    from learnplatform import create_app
-    from learnplatform.extensions import db, limiter
-    from tests.conftest import SERVER_DATABASE_URL, _base_config
+    from tests.conftest import platform_on_own_database
 
-    folder = tmp_path_factory.mktemp("module-app")
-    if SERVER_DATABASE_URL:
-        url = SERVER_DATABASE_URL
-    else:
-        copy = folder / "test.sqlite"
-        shutil.copyfile(migrated_database, copy)
-        url = f"sqlite:///{copy}"
-    app = create_app({**_base_config(url), "STORAGE_DIR": str(folder / "storage")})
-    with app.app_context():
-        limiter.reset()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        if SERVER_DATABASE_URL:
-            from sqlalchemy import text
-
-            tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-            with db.engine.begin() as connection:
-                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.engine.dispose()
+    with platform_on_own_database(migrated_database, tmp_path_factory.mktemp("module-app")) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
 def module_live_server(module_app):
     """``module_app`` served over real HTTP on a free port for the tests of one module."""
-    server = make_server("127.0.0.1", 0, module_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+    with serving(module_app) as address:
+        yield address

@@ -6,21 +6,17 @@ The data is built once for the module and the pages are only read, so that forty
 about a minute. A screenshot of each page is kept in test-artifacts/.
 """
 
-import io
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
-from werkzeug.datastructures import FileStorage
 
 import learnplatform
-from courses import webinars
-from courses.models import Certificate, Webinar, WebinarSeries
+from courses.models import Certificate
 from irooms import messages
 from irooms.models import Membership, Room
 from learnplatform.accounts.models import User
@@ -36,7 +32,7 @@ from tests.courses.test_modules import (
     start_post_test,
     take_post_test,
 )
-from tests.courses.test_webinars import RECORDING
+from tests.courses.test_webinars import series_with_webinar
 from tests.helpers import PASSWORD, Auth, post_form
 from tests.irooms.test_library import stored_resource
 
@@ -119,28 +115,6 @@ def learn(app, learner: User, module_id: int, started_id: int) -> dict[str, str]
     }
 
 
-def a_webinar_with_its_recording(app, trainer: User) -> int:
-    with app.app_context():
-        webinar = Webinar(
-            series=WebinarSeries(
-                title="Countering CBRN terrorism",
-                description="Eleven webinars for prosecutors and investigators.",
-                theme="cbrn",
-                language="en",
-                created_by_id=trainer.id,
-            ),
-            title="Chemical precursors: controls and prosecutions",
-            starts_at=utcnow() - timedelta(days=20),
-            speakers="Dr. Amina Diallo; Judge Carlos Mendes",
-            language="en",
-        )
-        db.session.add(webinar)
-        db.session.flush()
-        webinars.attach_recording(webinar, FileStorage(io.BytesIO(RECORDING), "session.mp4"), None)
-        db.session.commit()
-        return webinar.id
-
-
 def a_room_with_a_library_and_a_chat(app, host: User, members: list[User]) -> int:
     with app.app_context():
         room = Room(
@@ -199,7 +173,7 @@ def site(module_app, module_live_server, browser):
         trainer = a_person(app, "Kwame Mensah", role="trainer")
         module_id = build_module(app, trainer.id, title=MODULE)
         started_id = build_module(app, trainer.id, title=STARTED_MODULE, lessons=1)
-        webinar_id = a_webinar_with_its_recording(app, trainer)
+        _series_id, webinar_id = series_with_webinar(app, trainer.id)
         found = Site(module_live_server)
         learners, administrators = {}, {}
         for language in LANGUAGES:
