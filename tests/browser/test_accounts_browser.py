@@ -1,6 +1,8 @@
 """A person registers, confirms the address, logs out and logs back in, in Chromium."""
 
-from tests.helpers import link_in, outbox
+from playwright.sync_api import expect
+
+from tests.helpers import PASSWORD, link_in, outbox
 
 PASSPHRASE = "a long phrase about Lake Chad"
 
@@ -48,3 +50,36 @@ def test_wrong_password_shows_a_clear_message(live_server, page, create_user):
         "The e-mail address or the password is not right."
     ).wait_for()
     assert page.url.endswith("/login")
+
+
+def test_registration_starts_in_the_browsers_time_zone_and_pages_follow_the_profile(
+    app, live_server, browser, create_user
+):
+    from datetime import timedelta
+
+    from tests.irooms.test_rooms import add_room
+    from tests.irooms.test_sessions import add_session
+
+    context = browser.new_context(timezone_id="Africa/Nairobi", locale="en-GB")
+    try:
+        tab = context.new_page()
+        tab.goto(f"{live_server}/register")
+        assert tab.get_by_label("Time zone").input_value() == "Africa/Nairobi"
+
+        # Someone whose profile says Paris, reading in a browser set to Nairobi: Paris it is.
+        reader = create_user("lea@example.org", name="Léa Martin", time_zone="Europe/Paris")
+        room_id = add_room(app, "Procureurs du Sahel", [(reader, "participant")])
+        session_id = add_session(app, room_id, starts_in=timedelta(days=2))
+        tab.goto(f"{live_server}/login")
+        tab.get_by_label("E-mail address").fill("lea@example.org")
+        tab.get_by_label("Password").fill(PASSWORD)
+        tab.get_by_role("button", name="Log in").click()
+        tab.get_by_role("heading", name="Welcome, Léa Martin").wait_for()
+        tab.goto(f"{live_server}/irooms/{room_id}/sessions/{session_id}")
+        start = tab.locator("time[data-local-time]").first
+        expect(start).to_have_attribute("data-local-done", "")
+        text = start.inner_text()
+        assert "GMT+1" in text or "GMT+2" in text or "CET" in text or "CEST" in text, text
+        assert "GMT+3" not in text and "EAT" not in text, text
+    finally:
+        context.close()
