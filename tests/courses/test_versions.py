@@ -159,3 +159,25 @@ def test_two_trainers_linking_the_same_language_at_once_make_one_link(app, monke
             raise AssertionError("a second French version was linked")
         families = dict(db.session.execute(select(Module.title, Module.family_id)).all())
         assert families == {"Original": original.id, "Un": original.id, "Deux": None}
+
+
+def test_a_trainer_cannot_link_to_a_module_of_another_trainer(app, client, login_as, create_user):
+    other = create_user(role="trainer")
+    add_modules(app, ("Someone else's module", "cbrn", "en"))
+    with app.app_context():
+        theirs = db.session.scalar(select(Module))
+        theirs.created_by_id = other.id
+        db.session.commit()
+        theirs_id = theirs.id
+    login_as("trainer")
+    post_form(client, "/courses/manage/new", MODULE_FORM | {"title": "Mine", "language": "fr"})
+    mine = module_ids(app)["Mine"]
+    form = client.get(f"/courses/manage/{mine}").get_data(as_text=True)
+    assert "Someone else" not in form
+    response = post_form(
+        client,
+        f"/courses/manage/{mine}",
+        MODULE_FORM | {"title": "Mine", "language": "fr", "version_of": str(theirs_id)},
+    )
+    assert response.status_code == 200 and "Not a valid choice" in response.get_data(as_text=True)
+    assert set(families(app).values()) == {None}
