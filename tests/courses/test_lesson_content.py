@@ -67,7 +67,7 @@ def test_lesson_html_is_cleaned_when_saved(app, client, login_as, create_user):
         browser, f"/courses/modules/{module_id}/enrol", {}, form_url=f"/courses/modules/{module_id}"
     )
     page = browser.get(f"/courses/modules/{module_id}/lessons/{lesson_id}").get_data(as_text=True)
-    lesson = page[page.index('<article class="lesson-body">') : page.index("</article>")]
+    lesson = page[page.index('<article class="lesson-body"') : page.index("</article>")]
     assert "<h2>Mutual legal assistance</h2>" in lesson
     assert 'href="https://www.unodc.org/"' in lesson
     assert "<th>Step</th>" in lesson
