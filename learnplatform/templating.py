@@ -10,7 +10,10 @@ from flask_babel import (
     format_time,
     get_locale,
     get_timezone,
+    get_translations,
 )
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from learnplatform import available_locales
 from learnplatform.choices import AGENCY_TYPES, LANGUAGES, ROLES, THEMES, country_name
@@ -32,9 +35,22 @@ def format_moment(moment: datetime, date_style: str = "medium") -> str:
     )
 
 
+@pass_context
+def ngettext(context, singular: str, plural: str, num: int, **variables) -> str:
+    """Jinja's ``ngettext`` (and ``{% trans %}`` plurals) with ``%(num)s`` written the way the
+    interface language writes numbers: "1 234 modules" in French, not "1234"."""
+    variables.setdefault("num", format_decimal(num))
+    text = get_translations().ungettext(singular, plural, num)
+    if context.eval_ctx.autoescape:
+        # As Jinja's own: the catalogue's text is ours; the variables are escaped by Markup's %.
+        text = Markup(text)  # noqa: S704
+    return text % variables
+
+
 def init_app(app: Flask) -> None:
-    """Register template globals on ``app``."""
+    """Register template globals on ``app``; replaces the ``ngettext`` Flask-Babel installed."""
     app.jinja_env.globals.update(
+        ngettext=ngettext,
         available_locales=available_locales,
         country_name=country_name,
         format_date=format_date,

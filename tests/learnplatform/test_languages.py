@@ -159,3 +159,23 @@ def test_a_host_types_times_in_their_own_time_zone(app, client, login_as):
         session_id = session.id
     edit = client.get(f"/irooms/{room_id}/sessions/{session_id}/edit").get_data(as_text=True)
     assert 'value="2026-07-14T15:00"' in edit and 'value="2026-07-14T17:00"' in edit
+
+
+def test_counts_in_sentences_are_written_the_languages_way(app):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = "{{ ngettext('%(num)s module', '%(num)s modules', count) }} · {{ name }}"
+    with app.test_request_context():
+        with force_locale("en"):
+            assert render_template_string(template, count=1234, name="") == "1,234 modules · "
+        with force_locale("fr"):
+            french = render_template_string(template, count=1234, name="")
+            assert french == "1\u202f234 modules · "
+        with force_locale("ru"):  # Russian's three plural forms still follow the number
+            assert render_template_string(template, count=21, name="").startswith("21 модуль ")
+        escaped = render_template_string(
+            "{{ ngettext('%(num)s answer by %(who)s', '%(num)s answers by %(who)s', 2, who=who) }}",
+            who="<b>Eve</b>",
+        )
+        assert escaped == "2 answers by &lt;b&gt;Eve&lt;/b&gt;"
