@@ -71,6 +71,7 @@ class DemoAccount:
     agency_type: str
     gender: str = "undisclosed"
     language: str = "en"
+    time_zone: str = "UTC"
 
 
 DEMO_ACCOUNTS = (
@@ -83,6 +84,7 @@ DEMO_ACCOUNTS = (
         "Terrorism Prevention Branch",
         "international_organisation",
         "woman",
+        time_zone="Europe/Vienna",
     ),
     DemoAccount(
         "trainer@example.org",
@@ -94,6 +96,7 @@ DEMO_ACCOUNTS = (
         "international_organisation",
         "man",
         "fr",
+        "Africa/Dakar",
     ),
     DemoAccount(
         "trainer2@example.org",
@@ -105,6 +108,7 @@ DEMO_ACCOUNTS = (
         "international_organisation",
         "woman",
         "ru",
+        "Asia/Tashkent",
     ),
     DemoAccount(
         "practitioner@example.org",
@@ -116,6 +120,7 @@ DEMO_ACCOUNTS = (
         "prosecution",
         "man",
         "fr",
+        "Africa/Bamako",
     ),
     DemoAccount(
         "practitioner2@example.org",
@@ -127,6 +132,7 @@ DEMO_ACCOUNTS = (
         "prosecution",
         "woman",
         "es",
+        "America/Bogota",
     ),
 )
 
@@ -577,6 +583,7 @@ def _add_accounts(users: dict[str, User], rng: random.Random) -> int:
             agency_type=account.agency_type,
             gender=account.gender,
             language=account.language,
+            time_zone=account.time_zone,
             email_confirmed_at=now,
         )
         db.session.add(users[account.email])

@@ -166,7 +166,7 @@ def test_every_demo_account_logs_in_and_finds_its_pages(app, runner, client, aut
 
     auth.login("practitioner@example.org", "granite orchard beneath winter stars")
     my_rooms = client.get("/irooms/").get_data(as_text=True)  # in French, his language
-    assert '<html lang="fr"' in my_rooms
+    assert '<html lang="fr" dir="ltr" data-time-zone="Africa/Bamako">' in my_rooms
     assert "Sahel prosecutors: special investigative techniques" in my_rooms
     assert "Nouveautés depuis votre dernière visite" in my_rooms
     catalogue = client.get("/courses/").get_data(as_text=True)
