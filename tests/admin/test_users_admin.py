@@ -149,3 +149,11 @@ def test_practitioners_and_trainers_get_403_from_the_account_pages(
         auth.logout()
     with app.app_context():
         assert db.session.get(User, target.id).active is True
+
+
+def test_an_account_page_shows_the_persons_language_and_time_zone(client, login_as, create_user):
+    target = create_user(name="Leila Haddad", language="ar", time_zone="Asia/Amman")
+    login_as("administrator")
+    page = client.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    assert '<dd class="col-sm-8" lang="ar">العربية</dd>' in page
+    assert "Asia/Amman" in page
