@@ -3,8 +3,8 @@
 import re
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -396,15 +396,7 @@ def invite(module_id):
     added = services.invite(module, users, actor=current_user)
     record("enrolment.invited", actor=current_user, module_id=module.id, count=added)
     db.session.commit()
-    flash(
-        ngettext(
-            "%(num)s learner enrolled.",
-            "%(num)s learners enrolled.",
-            added,
-            num=format_decimal(added),
-        ),
-        "success",
-    )
+    flash(ngettext("%(num)s learner enrolled.", "%(num)s learners enrolled.", added), "success")
     if unknown:
         flash(_("No account has these addresses: %(list)s", list=", ".join(unknown)), "warning")
     return redirect(back)
