@@ -82,7 +82,6 @@ def _saved(form: ModuleForm, module: Module, candidates: dict[str, Module]) -> b
     module.estimated_minutes = form.estimated_minutes.data
     module.enrolment_mode = form.enrolment_mode.data
     db.session.add(module)
-    db.session.flush()
     return versions.save_version_of(form, module, candidates)
 
 

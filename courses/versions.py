@@ -21,8 +21,9 @@ class LanguageTaken(Exception):
     """The family already has a version in that language."""
 
 
-def _language_order(item: Versioned) -> int:
-    return list(LANGUAGES).index(item.language) if item.language in LANGUAGES else len(LANGUAGES)
+def _language_order(code: str) -> int:
+    """Where a language comes in the list of interface languages: versions are listed so."""
+    return list(LANGUAGES).index(code) if code in LANGUAGES else len(LANGUAGES)
 
 
 def versions_of(item: Versioned, *conditions) -> list[Versioned]:
@@ -31,7 +32,7 @@ def versions_of(item: Versioned, *conditions) -> list[Versioned]:
         return []
     model = type(item)
     query = select(model).where(model.family_id == item.family_id, model.id != item.id, *conditions)
-    return sorted(db.session.scalars(query), key=_language_order)
+    return sorted(db.session.scalars(query), key=lambda version: _language_order(version.language))
 
 
 def languages_of_families(model: type[Versioned], items, *conditions) -> dict[int, list[str]]:
@@ -45,9 +46,8 @@ def languages_of_families(model: type[Versioned], items, *conditions) -> dict[in
         )
         for family_id, language in db.session.execute(query):
             found.setdefault(family_id, set()).add(language)
-    order = list(LANGUAGES)
     return {
-        item.id: sorted(found.get(item.family_id, set()) | {item.language}, key=order.index)
+        item.id: sorted(found.get(item.family_id, set()) | {item.language}, key=_language_order)
         for item in items
     }
 
@@ -87,12 +87,6 @@ def unlink(item: Versioned) -> None:
     _flush()
 
 
-def check_language(item: Versioned, language: str) -> None:
-    """Raise ``LanguageTaken`` if ``item`` may not change to ``language`` within its family."""
-    if any(version.language == language for version in versions_of(item)):
-        raise LanguageTaken
-
-
 def _flush() -> None:
     """Flush; a concurrent link that took the same language first becomes ``LanguageTaken``, after
     which the request's transaction can only be rolled back."""
@@ -103,18 +97,17 @@ def _flush() -> None:
 
 
 def set_version_of(item: Versioned, other: Versioned | None) -> None:
-    """Make ``item`` a version of ``other``, or a module (series) of its own when ``other`` is None.
+    """Save ``item`` (added to the session, changes applied) as a version of ``other``, or as a
+    module (series) of its own when ``other`` is None.
 
-    Also checks a change of ``item``'s language against the versions it keeps. Raises
-    ``LanguageTaken`` when the family would hold two versions in one language.
+    Raises ``LanguageTaken`` when its family would hold two versions in one language, whether by
+    this link or by a change of ``item``'s own language; the transaction must then be rolled back.
     """
+    _flush()  # a new item gets its id; a language its family already has is refused here
     if other is None:
         unlink(item)
-    elif item.family_id is not None and item.family_id == other.family_id:
-        check_language(item, item.language)
     else:
         link(item, other)
-    _flush()
 
 
 def offer_versions(form, item: Versioned, candidates: dict[str, Versioned]) -> None:

@@ -96,9 +96,7 @@ def _save_series(form: SeriesForm, found: WebinarSeries):
         found.language = form.language.data
         chosen = set(form.rooms.data or [])
         found.rooms = [room for room in rooms if room.id in chosen]
-        if found.id is None:
-            db.session.add(found)
-        db.session.flush()
+        db.session.add(found)
         if versions.save_version_of(form, found, candidates):
             record("webinar_series_saved", actor=current_user, series_id=found.id)
             db.session.commit()

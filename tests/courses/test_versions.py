@@ -181,3 +181,23 @@ def test_a_trainer_cannot_link_to_a_module_of_another_trainer(app, client, login
     )
     assert response.status_code == 200 and "Not a valid choice" in response.get_data(as_text=True)
     assert set(families(app).values()) == {None}
+
+
+def test_a_version_cannot_take_the_language_of_another_version(app, client, login_as):
+    trainer = login_as("trainer")
+    add_modules(app, ("English", "cbrn", "en"), ("Français", "cbrn", "fr"))
+    with app.app_context():
+        english, french = db.session.scalars(select(Module).order_by(Module.id)).all()
+        english.created_by_id = french.created_by_id = trainer.id
+        versions.link(french, english)
+        db.session.commit()
+        english_id, french_id = english.id, french.id
+    response = post_form(
+        client,
+        f"/courses/manage/{french_id}",
+        MODULE_FORM | {"title": "Français", "language": "en", "version_of": str(english_id)},
+    )
+    assert response.status_code == 200
+    assert "These versions already include one in English." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Module, french_id).language == "fr"
