@@ -125,6 +125,11 @@ def time_zone_choices() -> tuple[tuple[str, str], ...]:
     )
 
 
+@cache
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(zone for zone, _label in time_zone_choices())
+
+
 def is_time_zone(name: str) -> bool:
-    """Whether ``name`` is one of the time zones a person can choose."""
-    return name in dict(time_zone_choices())
+    """Whether ``name`` is one of the time zones a person can choose (asked on every request)."""
+    return name in _time_zone_names()
