@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from courses import access, bp, services, verify_bp, versions
 from courses.models import Certificate, Enrolment, Module, Quiz
+from learnplatform import numbers
 from learnplatform.choices import LANGUAGES, THEMES
 from learnplatform.extensions import db
 from learnplatform.search import matching_every_word
@@ -244,9 +245,10 @@ def submit_attempt(attempt_id):
     shown = access.own_attempt(attempt_id)
     chosen: dict[int, set[int]] = {}
     for key in request.form:
-        if key.startswith("q-") and key[2:].isdigit():
-            values = request.form.getlist(key)
-            chosen[int(key[2:])] = {int(value) for value in values if value.isdigit()}
+        question_id = numbers.from_text(key.removeprefix("q-")) if key.startswith("q-") else None
+        if question_id is not None:
+            values = (numbers.from_text(value) for value in request.form.getlist(key))
+            chosen[question_id] = {value for value in values if value is not None}
     try:
         services.submit_attempt(shown, chosen)
     except services.NotAllowed:

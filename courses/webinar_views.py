@@ -13,6 +13,7 @@ from courses import bp, versions
 from courses import webinars as service
 from courses.forms import CaptionForm, RecordingForm, SeriesForm, SlidesForm, WebinarForm
 from courses.models import Caption, Webinar, WebinarSeries
+from learnplatform import numbers
 from learnplatform.access import trainer_required
 from learnplatform.audit import record, utcnow
 from learnplatform.choices import LANGUAGES, THEMES
@@ -311,7 +312,7 @@ def webinar_counts():
         .options(selectinload(WebinarSeries.webinars))
         .order_by(WebinarSeries.title, WebinarSeries.id)
     ).all()
-    chosen_id = request.args.get("series", type=int)
+    chosen_id = request.args.get("series", type=numbers.parse)
     shown = [s for s in managed if chosen_id in (None, s.id)]
     start, end, errors = _period_from(request.args)
     ids = [s.id for s in shown]

@@ -31,6 +31,7 @@ from irooms.models import ChatPresence, LiveSession, Membership, Message, Room, 
 from learnplatform.accounts.services import sessions_ended
 from learnplatform.audit import log_security_event, record, utcnow
 from learnplatform.extensions import db, socketio
+from learnplatform.numbers import from_payload
 
 
 def origin_allowed() -> bool:
@@ -108,10 +109,8 @@ def _place(data) -> tuple[Room, Membership | None] | None:
     """The room named in ``data`` and the person's membership, or None if they may not see it."""
     if not current_user.is_authenticated or not isinstance(data, dict):
         return None
-    room_id = data.get("room")
-    if not isinstance(room_id, int) or isinstance(room_id, bool):
-        return None
-    room = db.session.get(Room, room_id)
+    room_id = from_payload(data.get("room"))
+    room = db.session.get(Room, room_id) if room_id is not None else None
     if room is None:
         return None
     membership = db.session.scalar(
@@ -122,16 +121,6 @@ def _place(data) -> tuple[Room, Membership | None] | None:
     if membership is None and not current_user.is_administrator:
         return None
     return room, membership
-
-
-#: the largest number a client may name: beyond it, PostgreSQL refuses the comparison itself
-LARGEST = 2**31 - 1
-
-
-def _number(value, default=None):
-    """A whole number from a payload, 0 to LARGEST; ``default`` for anything else."""
-    valid = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LARGEST
-    return value if valid else default
 
 
 NOT_FOUND = {"ok": False, "error": "not_found"}
@@ -172,7 +161,7 @@ def on_join(room: Room, membership: Membership | None, data: dict):
     Joining during a scheduled session of the room records the member's attendance.
     """
     join_room(channel(room.id))
-    seen = _number(data.get("after"))
+    seen = from_payload(data.get("after"))
     if seen is None:
         page = messages.before(room.id, None)
         if page:
@@ -306,8 +295,8 @@ def on_send(room: Room, membership: Membership | None, data: dict):
 @room_event("history")
 def on_history(room: Room, membership: Membership | None, data: dict):
     """Scroll back: ``{"room": id, "before": seq, "limit": n}``, at most 100, oldest first."""
-    limit = min(_number(data.get("limit"), messages.PAGE) or messages.PAGE, messages.PAGE)
-    page = messages.before(room.id, _number(data.get("before")), limit)
+    limit = min(from_payload(data.get("limit"), messages.PAGE) or messages.PAGE, messages.PAGE)
+    page = messages.before(room.id, from_payload(data.get("before")), limit)
     return {"ok": True, "messages": [messages.as_json(m) for m in page]}
 
 
@@ -316,7 +305,7 @@ EDIT_WINDOW = timedelta(minutes=10)
 
 
 def _message_in(room: Room, seq) -> Message | None:
-    if _number(seq) is None:
+    if from_payload(seq) is None:
         return None
     return db.session.scalar(select(Message).where(Message.room_id == room.id, Message.seq == seq))
 
@@ -390,7 +379,7 @@ def on_mute(room: Room, membership: Membership | None, data: dict):
     """A host mutes or unmutes a member: ``{"room", "user", "muted"}``."""
     target = db.session.scalar(
         select(Membership).where(
-            Membership.room_id == room.id, Membership.user_id == _number(data.get("user"), -1)
+            Membership.room_id == room.id, Membership.user_id == from_payload(data.get("user"), -1)
         )
     )
     if target is None:

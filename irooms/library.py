@@ -31,6 +31,7 @@ from irooms.access import Place, contributed_place, place_in
 from irooms.labels import CATEGORY_LABELS
 from irooms.models import Resource, ResourceDownload, ResourceVersion
 from irooms.sections import room_section
+from learnplatform import numbers
 from learnplatform.accounts.forms import options
 from learnplatform.accounts.models import User
 from learnplatform.audit import record, utcnow
@@ -85,13 +86,6 @@ def tags_of(resource: Resource) -> list[str]:
     return [tag for tag in resource.tags.split(",") if tag] if resource.tags else []
 
 
-def _optional_id(value) -> int | None:
-    """A select's value as an id, or ``None`` for its empty choice."""
-    if value in (None, "", "None"):
-        return None
-    return int(value)
-
-
 # Forms.
 class ResourceForm(FlaskForm):
     """What a resource is about, and what it links to when it is not a file."""
@@ -118,8 +112,8 @@ class ResourceForm(FlaskForm):
             length=TAG_LENGTH,
         ),
     )
-    module_id = SelectField(_l("E-learning module"), coerce=_optional_id)
-    series_id = SelectField(_l("Webinar series"), coerce=_optional_id)
+    module_id = SelectField(_l("E-learning module"), coerce=numbers.optional_id)
+    series_id = SelectField(_l("Webinar series"), coerce=numbers.optional_id)
     url = URLField(
         _l("Web address"),
         validators=[Length(max=2000)],

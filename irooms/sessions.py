@@ -38,6 +38,7 @@ from irooms.access import Place, managed_place, place_in
 from irooms.labels import ROLE_LABELS
 from irooms.models import Attendance, LiveSession, Membership
 from irooms.sections import room_section
+from learnplatform import numbers
 from learnplatform.accounts.models import User
 from learnplatform.audit import record, utcnow
 from learnplatform.choices import country_name
@@ -59,11 +60,6 @@ SOURCE_LABELS = {
 
 
 # The form.
-def _optional_id(value) -> int | None:
-    """A select's value as a row id; the empty option is none."""
-    return int(value) if value not in (None, "") else None
-
-
 class SessionForm(FlaskForm):
     """A live session's details, its times in UTC."""
 
@@ -89,7 +85,7 @@ class SessionForm(FlaskForm):
     )
     webinar_id = SelectField(
         _l("Recording"),
-        coerce=_optional_id,
+        coerce=numbers.optional_id,
         description=_l(
             "A webinar of one of your series, with its recording. Members see the recording if "
             "the series is open to them."
@@ -404,7 +400,7 @@ def session_attendance(room_id, session_id):
     place = managed_place(room_id)
     found = _session_in(place, session_id)
     marked, unmarked = set_attendance(
-        found, request.form.getlist("present", type=int), current_user
+        found, request.form.getlist("present", type=numbers.parse), current_user
     )
     if marked or unmarked:
         record(

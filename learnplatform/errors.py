@@ -31,7 +31,7 @@ def render_error(code: int, message=None):
     """The error page for ``code``."""
     title, default_message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     return render_template(
-        "error.html", code=code, title=title, message=message or default_message
+        "error.html", code=code, title=title, message=message or default_message, error_page=True
     ), code
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
+from learnplatform import numbers
 from learnplatform.access import administrator_required
 from learnplatform.accounts import services
 from learnplatform.accounts.forms import ActivationForm, RoleForm
@@ -226,7 +227,7 @@ def audit_log():
     """Security events, newest first, filtered by action, person and dates (UTC), paged by id so
     that paging stays cheap; links download the filtered log."""
     filters, conditions, problems = _audit_filters()
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=numbers.parse)
     query = (
         select(AuditEvent)
         .options(selectinload(AuditEvent.user), selectinload(AuditEvent.actor))

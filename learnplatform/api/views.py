@@ -13,6 +13,7 @@ from courses.models import Enrolment
 from learnplatform.api import bp
 from learnplatform.audit import record, utcnow
 from learnplatform.extensions import csrf, db, limiter
+from learnplatform.numbers import from_text
 from learnplatform.stats import queries, tables
 from learnplatform.stats.filters import read_filters
 
@@ -117,20 +118,18 @@ def activity(scope, filters, what):
 def completions(scope, filters):
     """Completion records, oldest enrolment first, ``limit`` a page, ``after`` the last
     ``enrolment_id`` of the page before."""
-    after, limit = request.args.get("after"), request.args.get("limit", str(PAGE))
-    if not (limit.isdecimal() and 1 <= int(limit) <= MAX_PAGE) or not (
-        after is None or after.isdecimal()
-    ):
+    after = from_text(request.args.get("after", "0"))
+    limit = from_text(request.args.get("limit", str(PAGE)), minimum=1)
+    if after is None or limit is None or limit > MAX_PAGE:
         return _error(400, "invalid_page", f"limit is 1 to {MAX_PAGE}; after is an enrolment id.")
-    after, limit = (int(after) if after else None), int(limit)
     query = queries.completion_records(filters, scope)
-    if after is not None:
+    if after:
         query = query.where(Enrolment.id > after)
     rows = db.session.execute(query.limit(limit + 1)).all()
     more = len(rows) > limit
     keys = [key for key, _ in tables.RECORD_COLUMNS if key != "country"]
     records = [dict(zip(keys, row, strict=True)) for row in rows[:limit]]
-    if after is None:
+    if not after:
         record(
             "statistics_exported",
             actor=g.api_user,
