@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from learnplatform import config as settings
 from learnplatform.choices import LANGUAGES, is_time_zone
 from learnplatform.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from learnplatform.queueing import RequestQueueBound
 
 TRANSLATIONS = settings.PROJECT_ROOT / "learnplatform" / "translations"
 
@@ -67,6 +68,9 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
+    if app.config["REQUEST_QUEUE_TIMEOUT"] > 0:
+        # Outermost, around Socket.IO's middleware too: nothing that waited too long runs.
+        app.wsgi_app = RequestQueueBound(app.wsgi_app, app.config["REQUEST_QUEUE_TIMEOUT"])
     return app
 
 

@@ -63,6 +63,9 @@ def from_environment(instance_path: Path) -> dict:
         "REDIS_URL": redis_url,
         "PUBLIC_ORIGIN": os.environ.get("PUBLIC_ORIGIN", "").rstrip("/") or None,
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # A request that waited longer than this in the server's queue (measured from the front
+        # server's X-Request-Start) is refused with 503 rather than run late; 0 turns it off.
+        "REQUEST_QUEUE_TIMEOUT": float(os.environ.get("REQUEST_QUEUE_TIMEOUT") or 30),
         # Cookies: never readable by scripts, not sent on cross-site posts, Secure behind TLS.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
