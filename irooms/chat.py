@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from irooms import bp, messages
 from irooms.access import is_read_only
@@ -32,6 +32,7 @@ from learnplatform.accounts.services import sessions_ended
 from learnplatform.audit import log_security_event, record, utcnow
 from learnplatform.extensions import db, socketio
 from learnplatform.numbers import from_payload
+from learnplatform.reconnect import once_more_if_connection_lost
 
 
 def origin_allowed() -> bool:
@@ -47,6 +48,7 @@ def origin_allowed() -> bool:
 
 
 @socketio.on("connect")
+@once_more_if_connection_lost
 def on_connect(auth=None):
     """Sent by every browser that opens a connection: only logged-in, active accounts from the
     platform's own pages stay."""
@@ -65,6 +67,7 @@ def on_connect(auth=None):
 
 
 @socketio.on("disconnect")
+@once_more_if_connection_lost
 def on_disconnect(reason=None):
     """Sent when a connection closes, from either side: it leaves every room it was in."""
     present = db.session.execute(
@@ -127,6 +130,18 @@ NOT_FOUND = {"ok": False, "error": "not_found"}
 FORBIDDEN = {"ok": False, "error": "forbidden"}
 
 
+@socketio.on_error_default
+def on_error(error):
+    """Every event is answered, even when it failed: ``unavailable`` when the database
+    connection was lost after a commit (a retried ``send`` with its ``client_id`` is kept
+    once), ``server_error`` for the rest, which is logged with its traceback."""
+    db.session.rollback()
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return {"ok": False, "error": "unavailable"}
+    current_app.logger.exception("chat event %s failed", request.event.get("message"))
+    return {"ok": False, "error": "server_error"}
+
+
 def room_event(name: str, *, moderators_only: bool = False, changes: bool = False):
     """Register a chat event of a room: the room and membership are checked in the database
     first (``not_found`` for those who may not see it), ``forbidden`` for members who may not
@@ -135,6 +150,7 @@ def room_event(name: str, *, moderators_only: bool = False, changes: bool = Fals
 
     def register(handler):
         @socketio.on(name)
+        @once_more_if_connection_lost
         @functools.wraps(handler)
         def checked(data=None):
             place = _place(data)

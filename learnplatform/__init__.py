@@ -58,10 +58,11 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from learnplatform import audit, cli, errors, numbers, security, storage, templating  # noqa: F401
+    from learnplatform import audit, cli, errors, numbers, reconnect, security, storage, templating  # noqa: F401
 
     numbers.init_app(app)  # before any route: ids beyond the database's range match none
     security.init_app(app)  # before CSRF, so that oversized forms are refused before it reads them
+    reconnect.init_app(app)  # inside Socket.IO's middleware, which _init_extensions adds
     _init_extensions(app)
     _register_blueprints(app)
     audit.configure_security_log()

@@ -20,6 +20,13 @@ MESSAGES = {
         _l("There have been too many attempts. Wait a few minutes, then try again."),
     ),
     500: (_l("Something went wrong"), _l("The error has been logged. Try again in a moment.")),
+    503: (
+        _l("Interrupted"),
+        _l(
+            "The platform lost its connection to the database while answering. Reload the page "
+            "to see where things stand before you try again."
+        ),
+    ),
 }
 
 

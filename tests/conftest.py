@@ -57,16 +57,16 @@ def migrated_database(tmp_path_factory):
 
 
 @contextmanager
-def platform_on_own_database(migrated_database, folder):
+def platform_on_own_database(migrated_database, folder, **config):
     """The platform on a database of its own (SQLite, a copy in ``folder``) or emptied afterwards
-    (PostgreSQL), with its files under ``folder``."""
+    (PostgreSQL), with its files under ``folder``; ``config`` overrides settings."""
     if SERVER_DATABASE_URL:
         url = SERVER_DATABASE_URL
     else:
         copy = folder / "test.sqlite"
         shutil.copyfile(migrated_database, copy)
         url = f"sqlite:///{copy}"
-    app = create_app({**_base_config(url), "STORAGE_DIR": str(folder / "storage")})
+    app = create_app({**_base_config(url), "STORAGE_DIR": str(folder / "storage"), **config})
     with app.app_context():
         limiter.reset()  # limits never carry over from one test into the next
     yield app
