@@ -11,13 +11,11 @@ import json
 from datetime import timedelta
 
 from flask import (
-    Response,
     after_this_request,
     current_app,
     g,
     has_request_context,
     request,
-    stream_with_context,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -451,7 +449,7 @@ def transcript(room_id, kind):
     """The room's chat as CSV (formulas neutralised) or JSON, streamed; removed messages keep
     their number and lose their text. Exports go to the audit log."""
     from irooms.access import managed_place
-    from learnplatform.exports import csv_lines
+    from learnplatform.exports import csv_lines, download
 
     managed_place(room_id, writing=False)
     record("chat_transcript_exported", actor=current_user, room_id=room_id, format=kind)
@@ -480,15 +478,9 @@ def transcript(room_id, kind):
                 for m in rows()
             ),
         )
-        body, mimetype = lines, "text/csv; charset=utf-8"
     else:
-        body, mimetype = _json_array(rows()), "application/json"
-    response = Response(stream_with_context(body), mimetype=mimetype)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="chat-room-{room_id}-{utcnow():%Y-%m-%d}.{kind}"'
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+        lines = _json_array(rows())
+    return download(lines, kind, f"chat-room-{room_id}-{utcnow():%Y-%m-%d}.{kind}", private=True)
 
 
 def _json_array(items):

@@ -12,13 +12,11 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import (
-    Response,
     abort,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -43,7 +41,7 @@ from learnplatform.accounts.models import User
 from learnplatform.audit import record, utcnow
 from learnplatform.choices import country_name
 from learnplatform.datetimes import LocalDateTimeField
-from learnplatform.exports import csv_lines
+from learnplatform.exports import csv_lines, download
 from learnplatform.extensions import db
 
 room_section("sessions", _l("Live sessions"), "irooms.sessions")
@@ -467,9 +465,4 @@ def attendance_csv(room_id, session_id):
                 at.isoformat(timespec="seconds") + "Z",
             )
 
-    response = Response(
-        stream_with_context(csv_lines(header, rows())), mimetype="text/csv; charset=utf-8"
-    )
-    response.headers["Content-Disposition"] = f'attachment; filename="{_file_name(found)}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return download(csv_lines(header, rows()), "csv", _file_name(found), private=True)

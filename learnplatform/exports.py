@@ -267,6 +267,15 @@ def table_response(
         body = xlsx_chunks(header, rows)
     else:
         body = json_chunks(keys, rows)
-    response = Response(stream_with_context(body), mimetype=FORMATS[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    return download(body, fmt, f"{filename}.{fmt}")
+
+
+def download(chunks: Iterable, fmt: str, filename: str, *, private: bool = False) -> Response:
+    """``chunks`` streamed as the file ``filename`` in format ``fmt`` (csv, xlsx or json); a
+    ``private`` one is never kept by a cache."""
+    # content_type, not mimetype: Werkzeug adds a second charset to a text mimetype
+    response = Response(stream_with_context(chunks), content_type=FORMATS[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if private:
+        response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -96,3 +96,36 @@ def test_each_writer_sends_its_first_bytes_before_reading_every_row():
     chunks = json_chunks(["a", "b", "c", "d"], rows())
     next(chunks), next(chunks)
     assert read < 1000
+
+
+def test_every_csv_download_names_its_charset_once(app, client, login_as):
+    """Statistics, the audit log, a session's attendance and a chat transcript."""
+    from datetime import timedelta
+
+    from irooms.models import LiveSession
+    from learnplatform.audit import utcnow
+    from learnplatform.extensions import db
+    from tests.irooms.test_rooms import add_room
+
+    admin = login_as("administrator")
+    room_id = add_room(app, "Sahel prosecutors", [(admin, "host")])
+    with app.app_context():
+        session = LiveSession(
+            room_id=room_id,
+            title="Opening",
+            starts_at=utcnow() - timedelta(hours=1),
+            ends_at=utcnow(),
+        )
+        db.session.add(session)
+        db.session.commit()
+        session_id = session.id
+    for path in (
+        "/stats/export/completions.csv",
+        "/admin/audit/export.csv",
+        f"/irooms/{room_id}/sessions/{session_id}/attendance.csv",
+        f"/irooms/{room_id}/chat/transcript.csv",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8", path
+        response.close()
