@@ -23,7 +23,7 @@ from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from irooms import bp, messages
+from irooms import bp, messages, presence
 from irooms.access import is_read_only
 from irooms.models import ChatPresence, LiveSession, Membership, Message, Room, SocketConnection
 from learnplatform.accounts.services import sessions_ended
@@ -58,7 +58,10 @@ def on_connect(auth=None):
         raise ConnectionRefusedError("login required")
     db.session.add(
         SocketConnection(
-            sid=request.sid, user_id=current_user.id, login_session_id=g.login_session_id
+            sid=request.sid,
+            user_id=current_user.id,
+            login_session_id=g.login_session_id,
+            process_id=presence.process_id(),
         )
     )
     db.session.commit()
@@ -75,7 +78,7 @@ def on_disconnect(reason=None):
     db.session.execute(delete(SocketConnection).where(SocketConnection.sid == request.sid))
     db.session.commit()
     for room_id, user_id in present:
-        _announce_if_gone(room_id, user_id)
+        announce_if_gone(room_id, user_id)
 
 
 @sessions_ended.connect
@@ -232,7 +235,14 @@ def _enter(room: Room, membership: Membership | None) -> None:
 
     try:
         with db.session.begin_nested():
-            db.session.add(ChatPresence(sid=request.sid, room_id=room.id, user_id=current_user.id))
+            db.session.add(
+                ChatPresence(
+                    sid=request.sid,
+                    room_id=room.id,
+                    user_id=current_user.id,
+                    process_id=presence.process_id(),
+                )
+            )
     except IntegrityError:
         pass  # joined again on the same connection
     if membership is not None:
@@ -248,7 +258,11 @@ def _enter(room: Room, membership: Membership | None) -> None:
     db.session.commit()
     online = db.session.execute(
         select(User.id, User.name)
-        .where(User.id.in_(select(ChatPresence.user_id).where(ChatPresence.room_id == room.id)))
+        .where(
+            User.id.in_(
+                select(ChatPresence.user_id).where(ChatPresence.room_id == room.id, presence.live())
+            )
+        )
         .order_by(User.name)
     ).all()
     _to_this_connection(
@@ -261,13 +275,13 @@ def _enter(room: Room, membership: Membership | None) -> None:
     )
 
 
-def _announce_if_gone(room_id: int, user_id: int) -> None:
+def announce_if_gone(room_id: int, user_id: int) -> None:
     """Tell the room, in every process, that ``user_id`` went offline if none of their
     connections is left in it. Checked after the commit: of two tabs closing at once, the
     last to commit sees none left (both may, and a second ``offline`` changes nothing)."""
     still_here = db.session.scalar(
         select(ChatPresence.sid)
-        .where(ChatPresence.room_id == room_id, ChatPresence.user_id == user_id)
+        .where(ChatPresence.room_id == room_id, ChatPresence.user_id == user_id, presence.live())
         .limit(1)
     )
     if still_here is None:
@@ -282,7 +296,7 @@ def on_leave(room: Room, membership: Membership | None, data: dict):
         delete(ChatPresence).where(ChatPresence.sid == request.sid, ChatPresence.room_id == room_id)
     )
     db.session.commit()
-    _announce_if_gone(room_id, current_user.id)
+    announce_if_gone(room_id, current_user.id)
     return {"ok": True}
 
 

@@ -253,6 +253,21 @@ class Message(db.Model):
     author = relationship("User", foreign_keys=[author_id])
 
 
+class ChatProcess(db.Model):
+    """A server process holding Socket.IO connections, alive while it beats (irooms.presence):
+    the connections and presence of a process that stopped beating go with it."""
+
+    __tablename__ = "chat_processes"
+
+    #: random, new at each start of a process
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: UTC time of its last beat
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class ChatPresence(db.Model):
     """A connection that has joined a room's chat: who is online, seen from every process."""
 
@@ -263,6 +278,10 @@ class ChatPresence(db.Model):
     sid: Mapped[str] = mapped_column(String(64), index=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: the process holding the connection
+    process_id: Mapped[str] = mapped_column(
+        ForeignKey("chat_processes.id", ondelete="CASCADE"), index=True
+    )
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -278,6 +297,10 @@ class SocketConnection(db.Model):
     #: the browser login the connection was opened from
     login_session_id: Mapped[int] = mapped_column(
         ForeignKey("login_sessions.id", ondelete="CASCADE"), index=True
+    )
+    #: the process holding the connection
+    process_id: Mapped[str] = mapped_column(
+        ForeignKey("chat_processes.id", ondelete="CASCADE"), index=True
     )
     #: UTC time of connection
     connected_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -105,12 +105,18 @@ def from_environment(instance_path: Path) -> dict:
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "learnplatform"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # While that store cannot be reached, each process counts on its own: Redis down must
+        # not turn every login into an error (the chat's limit does the same, irooms.messages).
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
         "MAIL_LIMIT_PER_ADDRESS": os.environ.get("MAIL_LIMIT_PER_ADDRESS", "10 per hour"),
         # Chat: messages a person may post a second, and in one burst.
         "CHAT_RATE": float(os.environ.get("CHAT_RATE", "5")),
         "CHAT_BURST": _int("CHAT_BURST", 10),
+        # Each process serving the chat beats this often; one silent for three beats is taken
+        # for dead, and the people it held go offline (irooms.presence). 0: nothing expires.
+        "CHAT_HEARTBEAT_SECONDS": float(os.environ.get("CHAT_HEARTBEAT_SECONDS") or 10),
         "UPLOAD_LIMIT_PER_ACCOUNT": os.environ.get("UPLOAD_LIMIT_PER_ACCOUNT", "120 per hour"),
         # E-mail: SMTP when MAIL_SERVER is set, otherwise the outbox table (`flask outbox`).
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,

@@ -31,6 +31,7 @@ def _base_config(database_url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_STORAGE_URI": REDIS_URL or "memory://",
         "SOCKETIO_MESSAGE_QUEUE": None,
+        "CHAT_HEARTBEAT_SECONDS": 0,  # tests beat themselves (irooms.presence.beat)
     }
 
 
