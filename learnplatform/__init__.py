@@ -93,12 +93,17 @@ def _init_extensions(app: Flask) -> None:
     )
     limiter.init_app(app)
     origin = app.config["PUBLIC_ORIGIN"]
+    from irooms.queue import message_queue
+
     socketio.init_app(
         app,
         async_mode="threading",
         # Without PUBLIC_ORIGIN only the origin the page was served from may connect.
         cors_allowed_origins=[origin] if origin else None,
-        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE", app.config["REDIS_URL"]),
+        # Redis between processes, whose outages cost the chat delay, not messages.
+        client_manager=message_queue(
+            app.config.get("SOCKETIO_MESSAGE_QUEUE", app.config["REDIS_URL"])
+        ),
         max_http_buffer_size=64 * 1024,
     )
 

@@ -1,0 +1,67 @@
+"""The Socket.IO message queue between server processes, made so that a Redis outage costs the
+chat delay, never a hole.
+
+Redis pub/sub keeps nothing: whatever is published while a process is not subscribed never
+reaches that process's connections, and python-socketio's ``RedisManager`` drops an event it
+cannot publish after two attempts (the message itself is stored before it is sent out). So each
+time this process hears the queue again after losing it, it tells its own connections ``resync``,
+and they fetch from the database what came after the last message they hold (docs/chat.md,
+"Reconnecting"). Without a message queue there is nothing to miss: one process holds everyone.
+"""
+
+import time
+
+import socketio
+
+#: seconds between attempts to subscribe again, then the last one for as long as Redis is away:
+#: connections resync at most this long after Redis returns
+RETRY_DELAYS = (1, 2, 4)
+
+
+class ResyncingRedisManager(socketio.RedisManager):
+    """python-socketio's Redis manager whose listener tells this process's connections
+    ``resync`` whenever it subscribes again after losing Redis, and retries every few seconds
+    rather than up to a minute. A failed publish is logged and dropped by the library, never
+    raised into the event handler; the resync that follows fills the gap."""
+
+    def _redis_listen_with_retries(self):
+        failures = 0
+        heard_before = False
+        while True:
+            try:
+                self._redis_connect()
+                pubsub = self.pubsub
+                # The confirmations of SUBSCRIBE say when this process hears the channel again,
+                # also when redis-py reconnects and subscribes again by itself inside listen().
+                pubsub.ignore_subscribe_messages = False
+                pubsub.subscribe(self.channel)
+                for message in pubsub.listen():
+                    if message["type"] == "subscribe":
+                        # Not on the first subscription of a process that never lost Redis: a
+                        # connection still being set up would get an event before its answer.
+                        if heard_before or failures:
+                            self.resync_local_connections()
+                        heard_before, failures = True, 0
+                    else:
+                        yield message
+            except Exception as error:  # what the library catches here too: retry, never stop
+                delay = RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)]
+                failures += 1
+                self._get_logger().error(
+                    "Cannot receive from Redis (%s): subscribing again in %s s", error, delay
+                )
+                time.sleep(delay)
+
+    def resync_local_connections(self) -> None:
+        """Tell every connection of this process, straight and not through the queue, to fetch
+        what it may have missed while the queue was not heard."""
+        self.server.emit("resync", {}, namespace="/", ignore_queue=True)
+
+
+def message_queue(url: str | None) -> ResyncingRedisManager | None:
+    """The client manager for Flask-SocketIO: None (every connection in this process) without a
+    Redis URL."""
+    if not url:
+        return None
+    # Flask-SocketIO's own channel name, which its write-only emitters publish on too.
+    return ResyncingRedisManager(url, channel="flask-socketio")
