@@ -2,7 +2,9 @@
 // Messages are numbered per room (seq): the list is kept in seq order, a message arriving again
 // with a known seq replaces the shown one (edits, removals), and after a reconnection the client
 // asks for what came after the last seq up to which it holds every message. Message text only ever goes in through
-// textContent. Every visible text comes translated from the page's data-text-* attributes.
+// textContent. It asks the same when a live message shows a gap, or when the server says
+// "resync" (its message queue was away and may have dropped live messages). Every visible text
+// comes translated from the page's data-text-* attributes.
 (() => {
   const root = document.getElementById("room-chat");
   if (!root || typeof window.io !== "function") {
@@ -16,6 +18,11 @@
   const TYPING_EVERY_MS = 3000;
   const TYPING_SHOWN_MS = 4000;
   const HISTORY_PAGE = 50;
+  // A live message may overtake the one before it by a moment: a gap is fetched if still open
+  // after the first wait. After a "resync" the page waits a random moment up to the second, so
+  // that the connections of a whole server do not all ask at once.
+  const GAP_WAIT_MS = 500;
+  const RESYNC_SPREAD_MS = 1000;
 
   const log = root.querySelector("[data-chat-log]");
   const form = root.querySelector("[data-chat-form]");
@@ -67,6 +74,9 @@
   const typists = new Map(); // user id -> {name, timer}
   let lastTypingSent = 0;
   let loadingEarlier = false;
+  let newestLive = 0; // the highest seq received live
+  let catchUpTimer = null;
+  let resyncAsked = false;
 
   const socket = window.io({ transports: ["websocket", "polling"] });
 
@@ -614,6 +624,28 @@
     join();
   });
 
+  // Joining again after the complete seq fetches what is missing, as after a reconnection: once
+  // for a burst of messages past a gap, or of resyncs.
+  const catchUp = (wait) => {
+    if (catchUpTimer !== null) {
+      return;
+    }
+    catchUpTimer = setTimeout(() => {
+      catchUpTimer = null;
+      const gap = state.complete !== null && newestLive > state.complete;
+      const asked = resyncAsked;
+      resyncAsked = false;
+      if ((asked || gap) && socket.connected && !state.gone) {
+        join();
+      }
+    }, wait);
+  };
+
+  socket.on("resync", () => {
+    resyncAsked = true;
+    catchUp(Math.random() * RESYNC_SPREAD_MS);
+  });
+
   socket.on("disconnect", (reason) => {
     state.joined = false;
     typists.clear();
@@ -646,6 +678,12 @@
 
   socket.on("message", (message) => {
     show(message);
+    if (message && message.room === roomId && Number.isInteger(message.seq)) {
+      newestLive = Math.max(newestLive, message.seq);
+      if (state.complete !== null && newestLive > state.complete) {
+        catchUp(GAP_WAIT_MS);
+      }
+    }
     if (message && message.author && typists.has(message.author.id)) {
       clearTimeout(typists.get(message.author.id).timer);
       typists.delete(message.author.id);
