@@ -35,6 +35,27 @@ def _base_config(database_url: str) -> dict:
     }
 
 
+@pytest.fixture(autouse=True)
+def no_tracebacks_logged(request, caplog):
+    """Fails a test during which the platform logged a traceback: an error nobody handled, even
+    one that a page or event survived (a chat event's error handler, a background task), unless
+    the test is marked ``logs_traceback``."""
+    yield
+    if request.node.get_closest_marker("logs_traceback"):
+        return
+    logged = [
+        record
+        for phase in ("setup", "call")
+        for record in caplog.get_records(phase)
+        if record.exc_info
+    ]
+    if logged:
+        pytest.fail(
+            "tracebacks were logged:\n"
+            + "\n".join(f"{r.name}: {r.getMessage()} ({r.exc_info[1]!r})" for r in logged)
+        )
+
+
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory):
     """A database brought to the newest schema by the migrations, once per test run."""

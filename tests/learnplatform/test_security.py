@@ -424,7 +424,8 @@ def test_log_lines_are_stamped_in_utc(caplog):
     assert UTCFormatter("%(asctime)s").format(record) == "1970-01-01T00:00:00.000Z"
 
 
-def test_errors_show_a_plain_page_without_traceback(app, client):
+@pytest.mark.logs_traceback
+def test_errors_show_a_plain_page_without_traceback(app, client, caplog):
     @app.get("/boom")
     def boom():
         raise RuntimeError("secret detail from deep inside")
@@ -436,3 +437,4 @@ def test_errors_show_a_plain_page_without_traceback(app, client):
     assert "Something went wrong" in page
     assert "Traceback" not in page
     assert "secret detail" not in page
+    assert "secret detail from deep inside" in caplog.text  # for the administrators, in the log
