@@ -191,10 +191,34 @@ def healthy(port: int) -> bool:
         connection.close()
 
 
+class Server(str):
+    """A server process's base URL, with ``process``, its gunicorn master (a ``Popen``)."""
+
+    def __new__(cls, url: str, process: subprocess.Popen):
+        server = super().__new__(cls, url)
+        server.process = process
+        return server
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self).port
+
+    def worker(self) -> int | None:
+        """The pid of the master's worker, the process that serves; None between two."""
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                # pid (comm) state ppid ...: comm may hold spaces, so read after its ")"
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == self.process.pid and fields[0] != "Z":
+                    return int(stat.parent.name)
+        return None
+
+
 @contextlib.contextmanager
 def two_servers(url: str, redis_url: str, redis_prefix: str, workdir, settings: dict | None = None):
     """Two gunicorn processes on database ``url`` and Redis ``redis_url``, with more environment
-    ``settings``: their base URLs. Each writes its output to ``workdir/gunicorn-<a|b>.log``."""
+    ``settings``: their base URLs (:class:`Server`). Each writes its output to
+    ``workdir/gunicorn-<a|b>.log``."""
     env = {
         name: value
         for name, value in os.environ.items()
@@ -240,7 +264,7 @@ def two_servers(url: str, redis_url: str, redis_prefix: str, workdir, settings: 
                     stderr=subprocess.STDOUT,
                 )
             )
-            urls.append(f"http://127.0.0.1:{port}")
+            urls.append(Server(f"http://127.0.0.1:{port}", processes[-1]))
         for process, base in zip(processes, urls, strict=True):
             port = urlsplit(base).port
             try:
