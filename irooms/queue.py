@@ -41,6 +41,7 @@ class ResyncingRedisManager(socketio.RedisManager):
                         # connection still being set up would get an event before its answer.
                         if heard_before or failures:
                             self.resync_local_connections()
+                            self._resync_others_if_dropped()
                         heard_before, failures = True, 0
                     else:
                         yield message
@@ -51,6 +52,40 @@ class ResyncingRedisManager(socketio.RedisManager):
                     "Cannot receive from Redis (%s): subscribing again in %s s", error, delay
                 )
                 time.sleep(delay)
+
+    #: whether an event could not be published since the last resync sent to the others
+    _dropped = False
+
+    def _publish(self, data):
+        """Publish to the other processes. What Redis refuses is dropped (the library logs it);
+        the next publish that goes through, or the listener hearing Redis again, first tells
+        every other process ``resync``: their connections may have missed what was dropped,
+        even if their own link to Redis never broke."""
+        self._resync_others_if_dropped()
+        return self._publish_now(data)
+
+    def _publish_now(self, data):
+        published = super()._publish(data)
+        if published is None:  # the library gave up after its retries
+            self._dropped = True
+        return published
+
+    def _resync_others_if_dropped(self) -> None:
+        if self._dropped:
+            self._dropped = False
+            self._publish_now(
+                {
+                    "method": "emit",
+                    "event": "resync",
+                    "data": [{}],
+                    "binary": False,
+                    "namespace": "/",
+                    "room": None,
+                    "skip_sid": None,
+                    "callback": None,
+                    "host_id": self.host_id,  # not to this process: it sent its own locally
+                }
+            )
 
     def resync_local_connections(self) -> None:
         """Tell every connection of this process, straight and not through the queue, to fetch

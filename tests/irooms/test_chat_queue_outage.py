@@ -133,3 +133,43 @@ def test_messages_posted_while_redis_is_away_reach_the_other_process_once_it_ret
         for client in (host, member):
             client.close()  # before the servers stop, which would wait for open connections
     assert "Traceback" not in logs_of(tmp_path)
+
+
+def test_a_process_that_could_not_publish_tells_the_others_to_resync_once_it_can(tmp_path):
+    """Only this process lost Redis (its link, not the server): the others stayed subscribed and
+    heard no gap. The first event it publishes afterwards is preceded by ``resync`` to them."""
+    import json
+    import logging
+
+    import redis
+
+    from irooms.queue import ResyncingRedisManager
+
+    port = processes.free_port()
+    (tmp_path / "redis").mkdir()
+    with processes.private_redis(port, tmp_path / "redis"):
+        others = redis.Redis(port=port).pubsub(ignore_subscribe_messages=True)
+        others.subscribe("flask-socketio")
+        nowhere = f"redis://127.0.0.1:{processes.free_port()}/0"
+        manager = ResyncingRedisManager(
+            nowhere, channel="flask-socketio", write_only=True, logger=logging.getLogger("test")
+        )
+        manager.emit("message", {"room": 1, "seq": 1}, namespace="/", room="iroom-1")
+        manager.redis_url, manager.connected = f"redis://127.0.0.1:{port}/0", False
+        manager.emit("message", {"room": 1, "seq": 2}, namespace="/", room="iroom-1")
+
+        heard = []
+
+        def both_heard():
+            message = others.get_message(timeout=0.1)  # None for a subscription's confirmation
+            if message is not None:
+                heard.append(json.loads(message["data"]))
+            return len(heard) == 2
+
+        processes.wait_for(both_heard, "two events on the channel")
+        assert [(m["event"], m["room"]) for m in heard] == [
+            ("resync", None),
+            ("message", "iroom-1"),
+        ]
+        assert heard[1]["data"] == [{"room": 1, "seq": 2}]
+        others.close()
