@@ -7,18 +7,33 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 VENDOR := static/vendor
 
-.PHONY: run test setup assets translations messages db demo outbox lint format bench bench-recordings bench-chat bench-export clean
+.PHONY: run test setup debian-packages assets translations messages db demo outbox lint format bench bench-recordings bench-chat bench-export clean
 
 run: setup db demo  ## serve the platform on SQLite with demo data at http://$(HOST):$(PORT)
 	@$(FLASK) demo-accounts --url http://$(HOST):$(PORT)
 	$(FLASK) run --host $(HOST) --port $(PORT) --no-reload
 
-test: setup  ## lint, then run every test
+test: setup debian-packages  ## lint, then run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed assets translations
+
+# What the tests drive from Debian: Chromium (browser tests), nginx in front of gunicorn and
+# openssl for its certificate (tests/learnplatform/test_queue_bound.py). Installed where missing,
+# when we may; otherwise those tests say what to install and are skipped.
+DEBIAN_PACKAGES := chromium:chromium nginx-light:/usr/sbin/nginx openssl:openssl
+debian-packages:
+	@missing=""; for entry in $(DEBIAN_PACKAGES); do \
+		command -v "$${entry#*:}" >/dev/null 2>&1 || missing="$$missing $${entry%%:*}"; \
+	done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then \
+		echo "== Installing$$missing from Debian's packages for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	elif [ -n "$$missing" ]; then \
+		echo "== Missing$$missing (apt-get install$$missing as root): those tests will be skipped"; \
+	fi
 
 # Catalogues: learnplatform/translations/<language>/LC_MESSAGES/messages.po, compiled to .mo here.
 TRANSLATIONS := learnplatform/translations

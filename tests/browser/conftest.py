@@ -27,7 +27,7 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(
                     pytest.mark.skip(
                         reason=f"Chromium not found at {CHROMIUM}: install it with "
-                        "'apt-get install chromium' (bash .ci/run does) or set CHROMIUM"
+                        "'apt-get install chromium' (make test does) or set CHROMIUM"
                     )
                 )
 

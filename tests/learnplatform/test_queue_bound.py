@@ -9,7 +9,7 @@ slowly, a registration posted through nginx waits in gunicorn's queue past
 free, it creates the account.
 
 nginx is Debian's ``nginx-light``, with a certificate made by ``openssl`` for the occasion
-(``bash .ci/run`` installs both; the tests are skipped with that advice without them); it runs as
+(``make test`` installs both; the tests are skipped with that advice without them); it runs as
 the current user with its pid, logs and temporary files under the test's folder.
 """
 
@@ -224,9 +224,7 @@ def servers(migrated_database, tmp_path):
     """gunicorn with one thread (``REQUEST_QUEUE_TIMEOUT=1``) on the test's own database, behind
     nginx with ``deploy/nginx/learnplatform.conf``; the platform, the ports and the logs."""
     if not os.access(NGINX, os.X_OK):
-        pytest.skip(
-            f"nginx not found at {NGINX}: 'apt-get install nginx-light' (bash .ci/run does)"
-        )
+        pytest.skip(f"nginx not found at {NGINX}: 'apt-get install nginx-light' (make test does)")
     if not shutil.which("openssl"):
         pytest.skip("openssl not found: 'apt-get install openssl'")
     nginx_folder = tmp_path / "nginx"
