@@ -16,6 +16,12 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable
+from functools import cache
+
+from babel.support import Translations
+from markupsafe import escape
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +34,57 @@ EARLIEST_STAMP = 946_684_800
 UNITS_PER_SECOND = (1_000_000, 1_000, 1)
 #: How long a refused client is asked to wait before trying again.
 RETRY_AFTER_SECONDS = 5
-REFUSAL = (
-    b"The platform is busy: your request waited too long and was not carried out.\n"
-    b"Please try again in a moment.\n"
-)
+#: The refusal page: the platform's look, the browser's language, and nothing that asks the
+#: database or the session (what is busy may be them).
+PAGE = """<!doctype html>
+<html lang="{lang}" dir="{direction}">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{title}</title>
+  <link rel="stylesheet" href="/static/vendor/bootstrap/bootstrap{rtl}.min.css">
+  <link rel="stylesheet" href="/static/css/platform.css">
+</head>
+<body>
+  <main class="container py-5">
+    <div class="card shadow-sm auth-card mx-auto">
+      <div class="card-body p-4">
+        <h1 class="h3">{title}</h1>
+        <p>{message}</p>
+        <a class="btn btn-primary" href="/">{home}</a>
+      </div>
+    </div>
+  </main>
+</body>
+</html>
+"""
+
+
+@cache
+def refusal(language: str) -> bytes:
+    """The refusal page in ``language`` (one the platform speaks)."""
+    from learnplatform import TRANSLATIONS
+
+    words = Translations.load(str(TRANSLATIONS), [language])
+    return PAGE.format(
+        lang=language,
+        direction="rtl" if language == "ar" else "ltr",
+        rtl=".rtl" if language == "ar" else "",
+        title=escape(words.gettext("The platform is busy")),
+        message=escape(
+            words.gettext(
+                "Your request waited too long and was not carried out. Try again in a moment."
+            )
+        ),
+        home=escape(words.gettext("Go to the home page")),
+    ).encode()
+
+
+def _language(environ: dict) -> str:
+    from learnplatform import available_locales
+
+    accepted = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
+    return accepted.best_match(available_locales()) or "en"
 
 
 def request_start(header: str | None) -> float | None:
@@ -67,14 +120,15 @@ class RequestQueueBound:
             waited,
             self.timeout,
         )
+        page = refusal(_language(environ))
         start_response(
             "503 Service Unavailable",
             [
-                ("Content-Type", "text/plain; charset=utf-8"),
-                ("Content-Length", str(len(REFUSAL))),
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Length", str(len(page))),
                 ("Retry-After", str(RETRY_AFTER_SECONDS)),
                 ("Cache-Control", "no-store"),
                 ("X-Content-Type-Options", "nosniff"),
             ],
         )
-        return [REFUSAL]
+        return [page]

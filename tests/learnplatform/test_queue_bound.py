@@ -97,14 +97,22 @@ def test_a_stamp_older_than_the_bound_is_refused_and_a_fresh_one_served(client, 
     assert client.get("/healthz", headers=stamped(0.5, style)).status_code == 200
 
 
+def test_the_refusal_is_a_page_in_the_browsers_language(client):
+    for language, words in [("fr", "Réessayez"), ("ar", 'dir="rtl"'), ("zh", 'lang="zh"')]:
+        headers = {**stamped(31), "Accept-Language": f"{language},en;q=0.5"}
+        page = client.get("/courses/", headers=headers).get_data(as_text=True)
+        assert words in page, language
+        assert "bootstrap" in page
+
+
 def test_a_stale_registration_is_refused_whole_and_a_fresh_one_creates_the_account(
     app, client, caplog
 ):
     refused = post_form(client, "/register", REGISTRATION, headers=stamped(120))
     assert refused.status_code == 503
     assert refused.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
-    assert refused.mimetype == "text/plain"
-    assert "try again in a moment" in refused.get_data(as_text=True)
+    assert refused.mimetype == "text/html"
+    assert "Try again in a moment." in refused.get_data(as_text=True)
     assert "Set-Cookie" not in refused.headers  # the app never ran: not even the session moved
     assert accounts(app) == [] and outbox(app) == []
     [line] = [record for record in caplog.records if record.name == "learnplatform.queueing"]
@@ -365,8 +373,8 @@ def test_a_post_that_waited_past_the_bound_behind_nginx_is_refused_and_creates_n
     assert waited > 1.5, "the registration did not wait for the thread: the test proves nothing"
     assert refused.status == 503
     assert refused.getheader("Retry-After") == str(RETRY_AFTER_SECONDS)
-    assert refused.getheader("Content-Type") == "text/plain; charset=utf-8"
-    assert "try again in a moment" in refused.text
+    assert refused.getheader("Content-Type") == "text/html; charset=utf-8"
+    assert "Try again in a moment." in refused.text
     assert accounts(servers.app) == [] and outbox(servers.app) == []
 
     # The same form once the thread is free: the account is created.
