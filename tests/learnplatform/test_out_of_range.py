@@ -148,3 +148,43 @@ def test_every_chat_event_takes_other_numbers_too_large_as_bad_input(app, create
         expected = answer(event, "x")
         for number in TOO_LARGE:
             assert answer(event, number) == expected, (event, number)
+
+
+def test_numbers_too_large_in_forms_are_bad_input(app, client, login_as, create_user):
+    """A host's attendance list, a quiz's answers and a module's length with such numbers: the
+    form answers as for a person, a question or an option that does not exist, or says what is
+    wrong; nothing is stored."""
+    from datetime import timedelta
+
+    from courses.models import AttemptAnswer
+    from irooms.models import Attendance
+    from learnplatform.extensions import db
+    from tests.courses.test_modules import build_module, enrol_in, start_post_test
+    from tests.helpers import post_form
+    from tests.irooms.test_sessions import add_session, attendance, mark
+
+    host = login_as("trainer")
+    member = create_user()
+    room_id = add_room(app, "Sahel prosecutors", [(host, "host"), (member, "participant")])
+    session_id = add_session(app, room_id, starts_in=timedelta(hours=-3))
+    mark(client, room_id, session_id, member.id, *TOO_LARGE)
+    assert attendance(app, session_id) == {member.id: "host"}
+
+    module = post_form(
+        client,
+        "/courses/manage/new",
+        {"title": "Electronic evidence", "theme": "electronic_evidence", "language": "en"}
+        | {"estimated_minutes": str(10**30), "enrolment_mode": "open", "summary": "x"},
+    )
+    assert module.status_code == 200
+    assert "Number must be between 5 and 6000." in module.get_data(as_text=True)
+
+    module_id = build_module(app, host.id)
+    assert enrol_in(client, module_id).status_code == 302
+    attempt_url = start_post_test(client, module_id).headers["Location"]
+    answers = {f"q-{number}": [str(number)] for number in TOO_LARGE}
+    submitted = post_form(client, attempt_url, answers | {"q-1": [str(2**63)]})
+    assert submitted.status_code == 302
+    with app.app_context():
+        assert db.session.query(AttemptAnswer).count() == 0
+        assert db.session.query(Attendance).count() == 1
