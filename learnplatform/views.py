@@ -1,9 +1,20 @@
-"""The home page and the health check."""
+"""The home page, the health check and the readiness check."""
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+import redis
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from courses.models import Module, Webinar
 from courses.webinars import visible_to
@@ -54,5 +65,41 @@ def choose_language():
 
 @bp.get("/healthz")
 def health():
-    """A trivial answer for load balancers and for the benchmark's baseline."""
+    """A trivial answer for load balancers and for the benchmark's baseline: the process runs."""
     return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def ready():
+    """Whether this process can serve: the database answers, and Redis when the platform uses
+    it (rate limits, the chat between processes). 503 with the part that does not, so that a
+    load balancer sends people elsewhere meanwhile."""
+    checks = {"database": _database_answers()}
+    if current_app.config["REDIS_URL"]:
+        checks["redis"] = _redis_answers()
+    status = 200 if all(answer == "ok" for answer in checks.values()) else 503
+    return {"status": "ready" if status == 200 else "not ready", "checks": checks}, status
+
+
+def _database_answers() -> str:
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        current_app.logger.warning("readiness: database: %s", str(error).splitlines()[0])
+        return "unreachable"
+    return "ok"
+
+
+def _redis_answers() -> str:
+    client = current_app.extensions.get("readiness.redis")
+    if client is None:
+        client = current_app.extensions["readiness.redis"] = redis.Redis.from_url(
+            current_app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=1
+        )
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        current_app.logger.warning("readiness: redis: %s", error)
+        return "unreachable"
+    return "ok"

@@ -53,6 +53,31 @@ def test_health_check(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
 
 
+def test_readiness_says_which_part_cannot_be_reached(client):
+    """The database answers (and Redis, when the platform uses one): 200; otherwise 503 naming
+    what does not, without a traceback in the log."""
+    import socket
+
+    from tests.conftest import _base_config
+
+    assert client.get("/readyz").get_json() == {"status": "ready", "checks": {"database": "ok"}}
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    away = create_app(
+        {
+            **_base_config(f"postgresql+psycopg://nobody@127.0.0.1:{closed}/none"),
+            "REDIS_URL": f"redis://127.0.0.1:{closed}/0",
+        }
+    )
+    answer = away.test_client().get("/readyz")
+    assert answer.status_code == 503
+    assert answer.get_json() == {
+        "status": "not ready",
+        "checks": {"database": "unreachable", "redis": "unreachable"},
+    }
+
+
 def test_visitors_see_what_the_platform_is_and_are_asked_to_log_in(client):
     page = client.get("/").get_data(as_text=True)
     assert "Counter-Terrorism Learning Platform" in page
