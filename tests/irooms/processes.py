@@ -340,7 +340,8 @@ class Browser:
 
 class WebSocket(simple_websocket.Client):
     """simple-websocket's client, sending the port in ``Host`` as browsers do (Engine.IO
-    compares the origin with it), and closing its socket when the handshake is refused."""
+    compares the origin with it), closing its socket when the handshake is refused, and reading
+    at once what came with the handshake's answer."""
 
     def handshake(self):
         self.host = f"{self.host}:{self.port}"
@@ -349,6 +350,10 @@ class WebSocket(simple_websocket.Client):
         except BaseException:
             self.sock.close()
             raise
+        # simple-websocket takes only the handshake's event from its first read: a frame that came
+        # in the same read (Engine.IO's OPEN, sent at once) would wait in wsproto until more data
+        # arrived, the server's first ping 25 s later. Seen as an OPEN "lost" under load.
+        self._handle_events()
 
 
 class ChatClient:
