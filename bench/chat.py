@@ -139,6 +139,16 @@ class DaemonThread(threading.Thread):
         super().__init__(*args, daemon=True, **kwargs)
 
 
+class WebSocket(simple_websocket.Client):
+    """simple-websocket's client, reading at once a frame that came with the handshake's answer:
+    the library leaves it unread until more data arrives (the server's ping, 25 s later), which
+    looked like handshakes in a crowd never getting the Engine.IO opening."""
+
+    def handshake(self):
+        super().handshake()
+        self._handle_events()
+
+
 class ChatClient:
     """A minimal Socket.IO client over WebSocket that records what the room sends it."""
 
@@ -164,7 +174,7 @@ class ChatClient:
         headers = {"Origin": self.url}
         if self.cookie:
             headers["Cookie"] = self.cookie
-        ws = simple_websocket.Client.connect(
+        ws = WebSocket.connect(
             self.url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
             headers=headers,
             thread_class=DaemonThread,
@@ -344,7 +354,7 @@ def run(url: str, room: int, cookies: list[str], options, disconnects: bool) -> 
     started = time.monotonic()
 
     def connect_and_join(client: ChatClient) -> int:
-        # A few handshakes in a crowd never get the Engine.IO opening: try again, as a page would.
+        # A handshake that still gets no Engine.IO opening is tried again, as a page would.
         for attempt in range(3):
             try:
                 client.connect(timeout=10)
