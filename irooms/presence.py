@@ -67,11 +67,16 @@ def _interval(app: Flask) -> float:
 
 def live() -> ColumnElement[bool]:
     """The condition on ChatPresence rows of processes still beating."""
-    interval = _interval(current_app)
-    if not interval:
+    if not _interval(current_app):
         return true()
-    cutoff = utcnow() - timedelta(seconds=interval * MISSED_BEATS)
-    return ChatPresence.process_id.in_(select(ChatProcess.id).where(ChatProcess.seen_at >= cutoff))
+    return ChatPresence.process_id.in_(
+        select(ChatProcess.id).where(ChatProcess.seen_at >= _deadline(utcnow()))
+    )
+
+
+def _deadline(now):
+    """The last beat a live process can have given: three intervals ago."""
+    return now - timedelta(seconds=_interval(current_app) * MISSED_BEATS)
 
 
 def beat() -> None:
@@ -91,8 +96,7 @@ def beat() -> None:
     if not alive:
         current_app.logger.warning("chat process %s was taken for dead: its clients rejoin", own)
         socketio.emit("resync", {}, ignore_queue=True)
-    cutoff = now - timedelta(seconds=_interval(current_app) * MISSED_BEATS)
-    _remove(ChatProcess.seen_at < cutoff)
+    _remove(ChatProcess.seen_at < _deadline(now))
 
 
 def _predecessors(own: str) -> ColumnElement[bool]:
@@ -108,11 +112,11 @@ def _predecessors(own: str) -> ColumnElement[bool]:
 
 def _running(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)  # PermissionError: it runs, as another user
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
     return True
 
 

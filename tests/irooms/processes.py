@@ -519,14 +519,15 @@ def private_redis(port: int, folder: Path):
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(lambda: _answers(port), f"Redis on port {port}", timeout=10)
+        wait_for(lambda: answers(port), f"Redis on port {port}", timeout=10)
         yield process
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
-def _answers(port: int) -> bool:
+def answers(port: int) -> bool:
+    """Whether a Redis server answers PING on ``port``."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as connection:
             connection.sendall(b"PING\r\n")

@@ -15,7 +15,7 @@ import redis
 from tests.api.test_api import token_of
 from tests.conftest import platform_on_own_database
 from tests.helpers import Auth, post_form
-from tests.irooms.processes import free_port, private_redis, wait_for
+from tests.irooms.processes import answers, free_port, private_redis, wait_for
 from tests.irooms.test_chat import connect, send
 from tests.irooms.test_rooms import add_room
 
@@ -49,11 +49,6 @@ def shared_keys(port: int) -> int:
         client.close()
 
 
-def stop(server) -> None:
-    server.terminate()
-    server.wait(timeout=10)
-
-
 def test_limits_count_in_the_process_while_redis_is_down_and_in_redis_again_after(
     app, redis_port, create_user, caplog
 ):
@@ -68,7 +63,7 @@ def test_limits_count_in_the_process_while_redis_is_down_and_in_redis_again_afte
 
     # Redis goes away (the fixture's server is this test's alone: stop it by its port).
     redis.Redis(port=redis_port).shutdown(nosave=True)
-    wait_for(lambda: _down(redis_port), "Redis to stop")
+    wait_for(lambda: not answers(redis_port), "Redis to stop")
 
     # Logins, the forms with their own limits and the API answer as usual.
     assert auth.login(person.email).status_code == 302
@@ -80,9 +75,9 @@ def test_limits_count_in_the_process_while_redis_is_down_and_in_redis_again_afte
     assert api.status_code == 200
 
     # The throttle still holds, counting in this process: five wrong passwords, then 429.
-    answers = [auth.login(person.email, "a wrong password").status_code for _ in range(6)]
-    assert answers[-1] == 429
-    assert 500 not in answers
+    statuses = [auth.login(person.email, "a wrong password").status_code for _ in range(6)]
+    assert statuses[-1] == 429
+    assert 500 not in statuses
     assert "falling back to in-memory storage" in caplog.text
 
     # The chat goes on, with its own limit counted here too.
@@ -103,14 +98,3 @@ def test_limits_count_in_the_process_while_redis_is_down_and_in_redis_again_afte
 
         wait_for(counted_in_redis, "the limits counted in Redis again", timeout=30)
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
-
-
-def _down(port: int) -> bool:
-    client = redis.Redis(port=port, socket_connect_timeout=0.5)
-    try:
-        client.ping()
-        return False
-    except redis.ConnectionError:
-        return True
-    finally:
-        client.close()
