@@ -11,7 +11,7 @@ VENDOR := static/vendor
 
 run: setup db demo  ## serve the platform on SQLite with demo data at http://$(HOST):$(PORT)
 	@$(FLASK) demo-accounts --url http://$(HOST):$(PORT)
-	$(FLASK) run --host $(HOST) --port $(PORT) --no-reload
+	$(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind $(HOST):$(PORT)
 
 test: setup debian-packages  ## lint, then run every test
 	$(BIN)/ruff check .

@@ -11,6 +11,7 @@ from learnplatform import config as settings
 from learnplatform.choices import LANGUAGES, is_time_zone
 from learnplatform.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from learnplatform.queueing import RequestQueueBound
+from learnplatform.serving import async_mode, guard_sqlite_writes
 
 TRANSLATIONS = settings.PROJECT_ROOT / "learnplatform" / "translations"
 
@@ -79,6 +80,7 @@ def _init_extensions(app: Flask) -> None:
     from learnplatform.accounts.services import load_session_user
 
     db.init_app(app)
+    guard_sqlite_writes()
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -97,7 +99,7 @@ def _init_extensions(app: Flask) -> None:
 
     socketio.init_app(
         app,
-        async_mode="threading",
+        async_mode=async_mode(),  # gevent under deploy/gunicorn.conf.py
         # Without PUBLIC_ORIGIN only the origin the page was served from may connect.
         cors_allowed_origins=[origin] if origin else None,
         # Redis between processes, whose outages cost the chat delay, not messages.
