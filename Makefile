@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 VENDOR := static/vendor
 
-.PHONY: run test setup debian-packages assets translations messages db demo outbox lint format bench bench-recordings bench-chat bench-export clean
+.PHONY: run test production production-stop setup debian-packages assets translations messages db demo outbox lint format bench bench-recordings bench-chat bench-export clean
 
 run: setup db demo  ## serve the platform on SQLite with demo data at http://$(HOST):$(PORT)
 	@$(FLASK) demo-accounts --url http://$(HOST):$(PORT)
@@ -17,6 +17,13 @@ test: setup debian-packages  ## lint, then run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The production topology on this machine: PostgreSQL, Redis, 2 processes, nginx (deploy/stack.py).
+production: setup debian-packages  ## serve through nginx and two gevent processes on PostgreSQL and Redis, at https://localhost:8443
+	$(BIN)/python deploy/stack.py start
+
+production-stop:  ## stop what `make production` started
+	$(BIN)/python deploy/stack.py stop
 
 setup: $(VENV)/.installed assets translations
 

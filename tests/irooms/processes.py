@@ -14,11 +14,13 @@ The virtual environment has neither ``requests`` nor ``websocket-client``, which
 import contextlib
 import http.client
 import itertools
+import json
 import os
 import random
 import secrets
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -34,6 +36,7 @@ from socketio import packet
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from deploy.stack import read_environment
 from irooms.models import Membership, Room
 from learnplatform import create_app
 from learnplatform.accounts.models import User
@@ -71,15 +74,7 @@ def own_database(server_url: str, folder: Path):
     else:
         made = contextlib.nullcontext(f"sqlite:///{folder / 'chat.sqlite'}")
     with made as url:
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "seeding only",
-                "SQLALCHEMY_DATABASE_URI": url,
-                "RATELIMIT_STORAGE_URI": "memory://",
-                "SOCKETIO_MESSAGE_QUEUE": None,
-            }
-        )
+        app = seeding_app(url)
         with app.app_context():
             from flask_migrate import upgrade
 
@@ -92,6 +87,19 @@ def own_database(server_url: str, folder: Path):
 
 
 @contextlib.contextmanager
+def seeding_app(url: str):
+    """A platform on database ``url`` through which a test writes what its servers will read."""
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "seeding only",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "SOCKETIO_MESSAGE_QUEUE": None,
+        }
+    )
+
+
 def _postgresql_database(server_url: str):
     """A new database on the PostgreSQL server of ``server_url``: its URL; dropped at the end."""
 
@@ -110,13 +118,15 @@ def _postgresql_database(server_url: str):
 
 
 def add_people(app) -> tuple:
-    """A trainer who hosts the rooms and a participant: (host, member) as (id, e-mail)."""
+    """A trainer who hosts the rooms and a participant: (host, member) as (id, e-mail), with
+    addresses of their own (the stack's database keeps those of earlier runs)."""
     password_hash = hash_password(PASSWORD)
     made = []
+    tag = secrets.token_hex(4)
     with app.app_context():
         for email, name, role in (
-            ("host@example.org", "Amina Diallo", "trainer"),
-            ("member@example.org", "Awa Konaté", "practitioner"),
+            (f"host-{tag}@example.org", "Amina Diallo", "trainer"),
+            (f"member-{tag}@example.org", "Awa Konaté", "practitioner"),
         ):
             user = User(
                 email=email,
@@ -192,11 +202,21 @@ def healthy(port: int) -> bool:
 
 
 class Server(str):
-    """A server process's base URL, with ``process``, its gunicorn master (a ``Popen``)."""
+    """A server process's base URL, with ``process``, its gunicorn master (a ``Popen``); behind
+    the stack's nginx, the ``cookies`` that route to one process and the ``tls`` context that
+    trusts the stack's certificate."""
 
-    def __new__(cls, url: str, process: subprocess.Popen):
+    def __new__(
+        cls,
+        url: str,
+        process: subprocess.Popen | None,
+        cookies: dict | None = None,
+        tls: ssl.SSLContext | None = None,
+    ):
         server = super().__new__(cls, url)
         server.process = process
+        server.cookies = cookies or {}
+        server.tls = tls
         return server
 
     @property
@@ -245,18 +265,10 @@ def two_servers(url: str, redis_url: str, redis_prefix: str, workdir, settings: 
                 subprocess.Popen(  # noqa: S603
                     [
                         str(BIN / "gunicorn"),
+                        "--config",
+                        str(ROOT / "deploy" / "gunicorn.conf.py"),  # gevent, as in production
                         "--bind",
                         f"127.0.0.1:{port}",
-                        "--worker-class",
-                        "gthread",
-                        "--threads",
-                        "8",
-                        "--workers",
-                        "1",
-                        "--log-level",
-                        "info",
-                        "--no-control-socket",
-                        "wsgi:app",
                     ],
                     cwd=ROOT,
                     env=env,
@@ -291,23 +303,88 @@ def two_servers(url: str, redis_url: str, redis_prefix: str, workdir, settings: 
             log.close()
 
 
+# The production stack of deploy/stack.py (``make production``), when ``TEST_STACK`` names its
+# environment file: the tests above run through its nginx, on its database and Redis.
+STACK = os.environ.get("TEST_STACK", "")
+ROUTE = "lp_route"  # nginx's route cookie (deploy/nginx/learnplatform.conf)
+
+
+def stack_settings() -> dict[str, str]:
+    return read_environment(Path(STACK))
+
+
+def stack_database() -> tuple:
+    """The stack's database as (app, url), as ``own_database`` gives its own."""
+    url = stack_settings()["DATABASE_URL"]
+    return seeding_app(url), url
+
+
+def _connection(base_url: str, tls: ssl.SSLContext | None) -> http.client.HTTPConnection:
+    parts = urlsplit(base_url)
+    if tls is None:
+        return http.client.HTTPConnection(parts.hostname, parts.port, timeout=PATIENCE)
+    return http.client.HTTPSConnection(parts.hostname, parts.port, timeout=PATIENCE, context=tls)
+
+
+def engine_io_session(server: Server) -> str:
+    """Open an Engine.IO session by long-polling (no login needed): its id."""
+    status, text = Browser(server).request("GET", "/socket.io/?EIO=4&transport=polling")
+    assert status == 200 and text.startswith("0"), (status, text)
+    return json.loads(text[1:])["sid"]
+
+
+def knows_session(server: Server, sid: str) -> bool:
+    """Whether the process ``server`` reaches holds Engine.IO session ``sid``: it takes a noop
+    packet (6) on it, where another process answers 400."""
+    connection = _connection(server, server.tls)
+    try:
+        connection.request(
+            "POST",
+            f"/socket.io/?EIO=4&transport=polling&sid={sid}",
+            body="6",
+            headers={"Cookie": Browser(server).cookie_header, "Content-Type": "text/plain"},
+        )
+        response = connection.getresponse()
+        response.read()
+        return response.status == 200
+    finally:
+        connection.close()
+
+
+def stack_servers() -> tuple[Server, Server]:
+    """The stack's address twice, each with a route cookie that nginx sends to a different
+    process: an Engine.IO session opened through the first is unknown through the second."""
+    settings = stack_settings()
+    tls = ssl.create_default_context(cafile=settings["TLS_CA_FILE"])
+    origin = settings["PUBLIC_ORIGIN"]
+    first = Server(origin, None, {ROUTE: secrets.token_hex(16)}, tls)
+    sid = engine_io_session(first)
+    for _ in range(64):  # each try reaches the other of two processes with odds of one half
+        other = Server(origin, None, {ROUTE: secrets.token_hex(16)}, tls)
+        if not knows_session(other, sid):
+            return first, other
+    raise AssertionError("every route led to the same process: is the stack balancing?")
+
+
 # A browser: HTTP with cookies, and a Socket.IO connection.
 class Browser:
     """Cookies kept across requests to one server process, as a browser keeps them."""
 
     def __init__(self, base_url: str):
         self.base_url = base_url
-        self.cookies: dict[str, str] = {}
+        self.cookies: dict[str, str] = dict(getattr(base_url, "cookies", {}))
+        self.tls = getattr(base_url, "tls", None)
 
     @property
     def cookie_header(self) -> str:
         return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
-        parts = urlsplit(self.base_url)
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=PATIENCE)
+        connection = _connection(self.base_url, self.tls)
         try:
             headers = {"Cookie": self.cookie_header} if self.cookies else {}
+            if self.tls:  # over HTTPS, Flask-WTF wants the page the form came from
+                headers["Referer"] = self.base_url + path
             body = None
             if form is not None:
                 body = urlencode(form)
@@ -371,7 +448,9 @@ class ChatClient:
         self._lock = threading.Lock()
         url = "ws" + browser.base_url.removeprefix("http") + "/socket.io/?EIO=4&transport=websocket"
         self._ws = WebSocket.connect(
-            url, headers={"Cookie": browser.cookie_header, "Origin": browser.base_url}
+            url,
+            headers={"Cookie": browser.cookie_header, "Origin": browser.base_url},
+            ssl_context=browser.tls,
         )
         try:
             opening = self._ws.receive(timeout=PATIENCE)

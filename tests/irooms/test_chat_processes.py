@@ -11,6 +11,10 @@ sets them): two processes cannot share a SQLite file of a test meaningfully, nor
 without Redis. The test works on a database of its own, created and dropped here, and on a Redis
 database number the suite does not use, under a key prefix of its own.
 
+With ``TEST_STACK`` naming the environment file of ``make production`` (deploy/stack.py), the
+same tests run through the production stack instead: its nginx, which each client reaches with a
+route cookie that leads to one of its two processes, on its database and Redis.
+
 The servers and clients are those of ``tests/irooms/processes.py``.
 """
 
@@ -37,6 +41,8 @@ from tests.irooms.processes import (
     private_redis,
     send,
     seqs,
+    stack_database,
+    stack_servers,
     two_servers,
     wait_for,
 )
@@ -46,7 +52,7 @@ chat_clients = processes.chat_clients  # the fixture, for the tests here
 SERVER_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 
-if not (SERVER_DATABASE_URL.startswith("postgresql") and TEST_REDIS_URL):
+if not ((SERVER_DATABASE_URL.startswith("postgresql") and TEST_REDIS_URL) or processes.STACK):
     pytest.skip(
         "chat across processes needs TEST_DATABASE_URL (PostgreSQL) and TEST_REDIS_URL: two "
         "server processes cannot share a SQLite test database, nor Socket.IO events without Redis",
@@ -56,7 +62,9 @@ if not (SERVER_DATABASE_URL.startswith("postgresql") and TEST_REDIS_URL):
 
 # The database and Redis of this module.
 def own_redis_url() -> str:
-    """The suite's Redis server, on a database number the suite does not use."""
+    """The suite's Redis server, on a database number the suite does not use; the stack's."""
+    if processes.STACK:
+        return processes.stack_settings()["REDIS_URL"]
     parts = urlsplit(TEST_REDIS_URL)
     suite_db = int(parts.path.strip("/") or 0)
     return parts._replace(path=f"/{(suite_db + 1) % 16}").geturl()
@@ -64,7 +72,11 @@ def own_redis_url() -> str:
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory):
-    """A PostgreSQL database of this module, migrated, dropped at the end: (app, url)."""
+    """A PostgreSQL database of this module, migrated, dropped at the end: (app, url); the
+    stack's own through the stack."""
+    if processes.STACK:
+        yield stack_database()
+        return
     with own_database(SERVER_DATABASE_URL, tmp_path_factory.mktemp("database")) as made:
         yield made
 
@@ -89,7 +101,11 @@ def redis_prefix():
 
 @pytest.fixture(scope="module")
 def servers(database, redis_prefix, tmp_path_factory):
-    """Two gunicorn processes on the same database, Redis and secret key: their base URLs."""
+    """Two gunicorn processes on the same database, Redis and secret key: their base URLs; the
+    stack's nginx, routed to each of its processes, through the stack."""
+    if processes.STACK:
+        yield stack_servers()
+        return
     with two_servers(
         database[1], own_redis_url(), redis_prefix, tmp_path_factory.mktemp("chat-processes")
     ) as urls:
@@ -210,6 +226,7 @@ def test_a_two_megabyte_frame_closes_only_its_own_connection(servers, people, ro
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server program")
+@pytest.mark.skipif(bool(processes.STACK), reason="stops a Redis of its own, not the stack's")
 def test_chat_resumes_when_redis_returns_and_catch_up_fills_the_gap(
     database, people, room, redis_prefix, tmp_path, chat_clients
 ):

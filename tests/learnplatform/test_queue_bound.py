@@ -2,11 +2,12 @@
 
 First through the test client: ``X-Request-Start`` in each format the front servers write, stale,
 fresh, missing and garbled. Then the real thing: Debian's nginx with
-``deploy/nginx/learnplatform.conf`` (its ports, certificate and folders replaced by this test's)
-in front of gunicorn with a single thread. While a client holds that thread by sending a form
-slowly, a registration posted through nginx waits in gunicorn's queue past
-``REQUEST_QUEUE_TIMEOUT``: it is refused and creates nothing; posted again once the thread is
-free, it creates the account.
+``deploy/nginx/learnplatform.conf`` (its ports, certificate and folders replaced by this test's,
+through deploy/stack.py as ``make production`` does) in front of gunicorn with a single thread
+(gthread: a gevent worker has no thread to hold, but the bound is the same middleware). While
+a client holds that thread by sending a form slowly, a registration posted through nginx waits
+in gunicorn's queue past ``REQUEST_QUEUE_TIMEOUT``: it is refused and creates nothing; posted
+again once the thread is free, it creates the account.
 
 nginx is Debian's ``nginx-light``, with a certificate made by ``openssl`` for the occasion
 (``make test`` installs both; the tests are skipped with that advice without them); it runs as
@@ -32,6 +33,7 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
+from deploy import stack
 from learnplatform.accounts.models import User
 from learnplatform.extensions import db
 from learnplatform.queueing import RETRY_AFTER_SECONDS, request_start
@@ -42,7 +44,6 @@ from tests.learnplatform.test_accounts import REGISTRATION
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
-SITE = ROOT / "deploy" / "nginx" / "learnplatform.conf"
 SERVER_NAME = "learn.example.org"
 EMAIL = REGISTRATION["email"].lower()
 
@@ -150,26 +151,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-def healthy(port: int) -> bool:
-    """gunicorn's worker answers (its master listens before the worker has loaded the app)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        connection.request("GET", "/healthz")
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        connection.close()
-
-
 def wait_until(ready, process: subprocess.Popen, log: Path) -> None:
     """Poll ``ready()`` until it is true; the server's log in the failure if it never is."""
     deadline = time.monotonic() + 30
@@ -190,43 +171,6 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    certificate, key = folder / "fullchain.pem", folder / "privkey.pem"
-    subprocess.run(  # noqa: S603
-        [shutil.which("openssl") or "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-         "-days", "1", "-subj", f"/CN={SERVER_NAME}",
-         "-addext", f"subjectAltName=DNS:{SERVER_NAME}",
-         "-keyout", str(key), "-out", str(certificate)],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    return certificate, key
-
-
-def nginx_configuration(folder: Path, replacements: dict[str, str]) -> Path:
-    """The production site with this test's ports and paths, inside the http block of an nginx
-    that keeps its pid, logs and temporary files in ``folder``."""
-    site = SITE.read_text()
-    for production, here in replacements.items():
-        assert site.count(production) == 1, f"{SITE.name} no longer holds {production!r}"
-        site = site.replace(production, here)
-    (folder / "site.conf").write_text(site)
-    # As root, the workers would run as "nobody", who cannot enter the test's private folder.
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    temp_paths = "".join(
-        f"    {kind}_temp_path {folder}/{kind};\n"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    configuration = folder / "nginx.conf"
-    configuration.write_text(
-        f"{user}pid {folder}/nginx.pid;\nerror_log {folder}/error.log warn;\n"
-        f"events {{\n    worker_connections 64;\n}}\n"
-        f"http {{\n    access_log {folder}/access.log;\n{temp_paths}"
-        f"    include {folder}/site.conf;\n}}\n"
-    )
-    return configuration
-
-
 @pytest.fixture
 def servers(migrated_database, tmp_path):
     """gunicorn with one thread (``REQUEST_QUEUE_TIMEOUT=1``) on the test's own database, behind
@@ -237,7 +181,7 @@ def servers(migrated_database, tmp_path):
         pytest.skip("openssl not found: 'apt-get install openssl'")
     nginx_folder = tmp_path / "nginx"
     nginx_folder.mkdir()
-    certificate, key = self_signed_certificate(nginx_folder)
+    certificate, key = stack.self_signed_certificate(nginx_folder, SERVER_NAME)
     gunicorn_port, http_port, https_port = free_port(), free_port(), free_port()
     with platform_on_own_database(migrated_database, tmp_path) as app:
         environment = {
@@ -252,16 +196,19 @@ def servers(migrated_database, tmp_path):
         }
         gunicorn_log = tmp_path / "gunicorn.log"
         nginx_log = nginx_folder / "error.log"
-        configuration = nginx_configuration(
+        configuration = stack.nginx_configuration(
             nginx_folder,
-            {
-                "listen 80;": f"listen 127.0.0.1:{http_port};",
-                "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
-                "server 127.0.0.1:8000;": f"server 127.0.0.1:{gunicorn_port};",
-                "/etc/ssl/learnplatform/fullchain.pem": str(certificate),
-                "/etc/ssl/learnplatform/privkey.pem": str(key),
-                "/srv/learnplatform/instance/storage/": f"{app.config['STORAGE_DIR']}/",
-            },
+            stack.site(
+                {
+                    "listen 80;": f"listen 127.0.0.1:{http_port};",
+                    "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
+                    "/etc/ssl/learnplatform/fullchain.pem": str(certificate),
+                    "/etc/ssl/learnplatform/privkey.pem": str(key),
+                    "/srv/learnplatform/static/": f"{ROOT / 'static'}/",
+                    "/srv/learnplatform/instance/storage/": f"{app.config['STORAGE_DIR']}/",
+                    **stack.upstream_servers([gunicorn_port]),
+                }
+            ),
         )
         with gunicorn_log.open("wb") as log:
             gunicorn = subprocess.Popen(  # noqa: S603
@@ -271,14 +218,14 @@ def servers(migrated_database, tmp_path):
                 cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         try:
-            wait_until(lambda: healthy(gunicorn_port), gunicorn, gunicorn_log)
+            wait_until(lambda: stack.healthy(gunicorn_port), gunicorn, gunicorn_log)
             nginx = subprocess.Popen(  # noqa: S603
                 [NGINX, "-p", f"{nginx_folder}/", "-c", str(configuration), "-e", str(nginx_log),
                  "-g", "daemon off;"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             try:
-                wait_until(lambda: listening(https_port), nginx, nginx_log)
+                wait_until(lambda: stack.listening(https_port), nginx, nginx_log)
                 yield SimpleNamespace(
                     app=app,
                     gunicorn_port=gunicorn_port,
