@@ -86,7 +86,6 @@ def own_database(server_url: str, folder: Path):
             db.engine.dispose()
 
 
-@contextlib.contextmanager
 def seeding_app(url: str):
     """A platform on database ``url`` through which a test writes what its servers will read."""
     return create_app(
@@ -100,6 +99,7 @@ def seeding_app(url: str):
     )
 
 
+@contextlib.contextmanager
 def _postgresql_database(server_url: str):
     """A new database on the PostgreSQL server of ``server_url``: its URL; dropped at the end."""
 
@@ -333,15 +333,15 @@ def engine_io_session(server: Server) -> str:
     return json.loads(text[1:])["sid"]
 
 
-def knows_session(server: Server, sid: str) -> bool:
-    """Whether the process ``server`` reaches holds Engine.IO session ``sid``: it takes a noop
-    packet (6) on it, where another process answers 400."""
+def closes_session(server: Server, sid: str) -> bool:
+    """Whether the process ``server`` reaches holds Engine.IO session ``sid``: it closes it when
+    asked (packet 1), where another process answers 400."""
     connection = _connection(server, server.tls)
     try:
         connection.request(
             "POST",
             f"/socket.io/?EIO=4&transport=polling&sid={sid}",
-            body="6",
+            body="1",
             headers={"Cookie": Browser(server).cookie_header, "Content-Type": "text/plain"},
         )
         response = connection.getresponse()
@@ -358,10 +358,11 @@ def stack_servers() -> tuple[Server, Server]:
     tls = ssl.create_default_context(cafile=settings["TLS_CA_FILE"])
     origin = settings["PUBLIC_ORIGIN"]
     first = Server(origin, None, {ROUTE: secrets.token_hex(16)}, tls)
-    sid = engine_io_session(first)
     for _ in range(64):  # each try reaches the other of two processes with odds of one half
         other = Server(origin, None, {ROUTE: secrets.token_hex(16)}, tls)
-        if not knows_session(other, sid):
+        sid = engine_io_session(first)
+        if not closes_session(other, sid):
+            assert closes_session(first, sid), "the first route led elsewhere the second time"
             return first, other
     raise AssertionError("every route led to the same process: is the stack balancing?")
 
