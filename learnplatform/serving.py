@@ -45,9 +45,16 @@ def off_loop(function: Callable[..., T], *args) -> T:
 
 
 def pause() -> None:
-    """Let every other ready greenlet run (and other threads take Python's lock): called between
-    the pieces of a long response, so that a large export does not hold the loop."""
-    time.sleep(0)  # gevent.sleep(0) once monkey-patched
+    """Let the loop serve every other greenlet, its timers and sockets included (and other
+    threads take Python's lock): called between the pieces of a long response, so that a large
+    export does not hold the loop. ``gevent.sleep(0)`` would not do: it may run this greenlet
+    again before the loop polls its sockets (measured: a 425 ms gap in a 1.4 s export)."""
+    if on_event_loop():
+        import gevent
+
+        gevent.idle()
+    else:
+        time.sleep(0)
 
 
 # SQLite and the loop. SQLite waits for another connection's write lock in its C library (the
