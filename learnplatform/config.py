@@ -26,9 +26,18 @@ def _int(name: str, default: int) -> int:
 
 def _pool_size() -> dict:
     """``DATABASE_POOL_SIZE`` connections kept open, as many more when busy (SQLAlchemy's 5 and
-    10 when unset): one per thread that may use the database at once, chat events included."""
+    10 when unset); a request or chat event that finds them all in use waits for one up to
+    ``DATABASE_POOL_TIMEOUT`` seconds (10), then fails. On gevent's loop a process serves
+    thousands of greenlets with a few connections: each holds one only while it runs a query or
+    a transaction, not for the life of a WebSocket."""
     size = _int("DATABASE_POOL_SIZE", 0)
-    return {"pool_size": size, "max_overflow": size} if size > 0 else {}
+    if size <= 0:
+        return {}
+    return {
+        "pool_size": size,
+        "max_overflow": size,
+        "pool_timeout": _int("DATABASE_POOL_TIMEOUT", 10),
+    }
 
 
 def from_environment(instance_path: Path) -> dict:
