@@ -235,10 +235,17 @@ class Server(str):
 
 
 @contextlib.contextmanager
-def two_servers(url: str, redis_url: str, redis_prefix: str, workdir, settings: dict | None = None):
-    """Two gunicorn processes on database ``url`` and Redis ``redis_url``, with more environment
-    ``settings``: their base URLs (:class:`Server`). Each writes its output to
-    ``workdir/gunicorn-<a|b>.log``."""
+def two_servers(
+    url: str,
+    redis_url: str,
+    redis_prefix: str,
+    workdir,
+    settings: dict | None = None,
+    names: tuple[str, ...] = ("a", "b"),
+):
+    """Two gunicorn processes (one per name of ``names``) on database ``url`` and Redis
+    ``redis_url``, with more environment ``settings``: their base URLs (:class:`Server`). Each
+    writes its output to ``workdir/gunicorn-<name>.log``."""
     env = {
         name: value
         for name, value in os.environ.items()
@@ -257,7 +264,7 @@ def two_servers(url: str, redis_url: str, redis_prefix: str, workdir, settings: 
     )
     processes, logs, urls = [], [], []
     try:
-        for name in ("a", "b"):
+        for name in names:
             port = free_port()
             log = open(workdir / f"gunicorn-{name}.log", "wb")  # noqa: SIM115
             logs.append(log)
