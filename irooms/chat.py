@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from irooms import bp, messages, presence
 from irooms.access import is_read_only
 from irooms.models import ChatPresence, LiveSession, Membership, Message, Room, SocketConnection
+from learnplatform import metrics
 from learnplatform.accounts.services import sessions_ended
 from learnplatform.audit import log_security_event, record, utcnow
 from learnplatform.extensions import db, socketio
@@ -65,12 +66,14 @@ def on_connect(auth=None):
         )
     )
     db.session.commit()
+    metrics.connection_opened(request.sid)
 
 
 @socketio.on("disconnect")
 @once_more_if_connection_lost
 def on_disconnect(reason=None):
     """Sent when a connection closes, from either side: it leaves every room it was in."""
+    metrics.connection_closed(request.sid)
     present = db.session.execute(
         select(ChatPresence.room_id, ChatPresence.user_id).where(ChatPresence.sid == request.sid)
     ).all()
@@ -183,9 +186,11 @@ def on_join(room: Room, membership: Membership | None, data: dict):
         page = messages.before(room.id, None)
         if page:
             _to_this_connection("messages", [messages.as_json(m) for m in page])
+            metrics.chat_catch_up_pages.inc()
     else:
         while page := messages.after(room.id, seen):
             _to_this_connection("messages", [messages.as_json(m) for m in page])
+            metrics.chat_catch_up_pages.inc()
             seen = page[-1].seq
     _enter(room, membership)
     return {
@@ -316,6 +321,7 @@ def on_send(room: Room, membership: Membership | None, data: dict):
     except messages.ChatRefused as refusal:
         return {"ok": False, "error": refusal.code}
     if new:
+        metrics.chat_messages_posted.inc()
         socketio.emit("message", messages.as_json(message), to=channel(room.id))
     return {"ok": True, "seq": message.seq}
 

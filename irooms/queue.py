@@ -7,15 +7,40 @@ cannot publish after two attempts (the message itself is stored before it is sen
 time this process hears the queue again after losing it, it tells its own connections ``resync``,
 and they fetch from the database what came after the last message they hold (docs/chat.md,
 "Reconnecting"). Without a message queue there is nothing to miss: one process holds everyone.
+
+Either manager counts the chat messages it hands to this process's connections
+(``learnplatform_chat_messages_delivered``): the connections in the event's room, but those it
+skips, as python-socketio's ``Manager.emit`` picks them when it sends the event to each.
 """
 
 import time
 
 import socketio
 
+from learnplatform import metrics
+
 #: seconds between attempts to subscribe again, then the last one for as long as Redis is away:
 #: connections resync at most this long after Redis returns
 RETRY_DELAYS = (1, 2, 4)
+
+
+def count_deliveries(manager: socketio.Manager, event: str, namespace, room, skip_sid) -> None:
+    """Count the ``message`` events ``manager`` is about to send to this process's connections."""
+    if event != "message":
+        return
+    skipped = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+    recipients = manager.get_participants(namespace or "/", room)
+    metrics.chat_messages_delivered.inc(sum(1 for sid, _ in recipients if sid not in skipped))
+
+
+class CountingManager(socketio.Manager):
+    """python-socketio's manager of a process without message queue, counting deliveries."""
+
+    def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kw):
+        count_deliveries(self, event, namespace, to or room, skip_sid)
+        return super().emit(
+            event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kw
+        )
 
 
 class ResyncingRedisManager(socketio.RedisManager):
@@ -52,6 +77,26 @@ class ResyncingRedisManager(socketio.RedisManager):
                     "Cannot receive from Redis (%s): subscribing again in %s s", error, delay
                 )
                 time.sleep(delay)
+
+    def emit(
+        self, event, data, namespace=None, room=None, skip_sid=None, callback=None, to=None, **kw
+    ):
+        if kw.get("ignore_queue"):  # sent here and now; else in _handle_emit, here and elsewhere
+            count_deliveries(self, event, namespace, to or room, skip_sid)
+        return super().emit(
+            event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kw
+        )
+
+    def _handle_emit(self, message):
+        """Send an event to this process's connections: one of its own, or from the queue."""
+        count_deliveries(
+            self,
+            message["event"],
+            message.get("namespace"),
+            message.get("room"),
+            message.get("skip_sid"),
+        )
+        return super()._handle_emit(message)
 
     #: whether an event could not be published since the last resync sent to the others
     _dropped = False
@@ -93,10 +138,10 @@ class ResyncingRedisManager(socketio.RedisManager):
         self.server.emit("resync", {}, namespace="/", ignore_queue=True)
 
 
-def message_queue(url: str | None) -> ResyncingRedisManager | None:
-    """The client manager for Flask-SocketIO: None (every connection in this process) without a
-    Redis URL."""
+def message_queue(url: str | None) -> socketio.Manager:
+    """The client manager for Flask-SocketIO: every connection in this process without a Redis
+    URL, else the processes together through Redis."""
     if not url:
-        return None
+        return CountingManager()
     # Flask-SocketIO's own channel name, which its write-only emitters publish on too.
     return ResyncingRedisManager(url, channel="flask-socketio")

@@ -59,7 +59,18 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from learnplatform import audit, cli, errors, numbers, reconnect, security, storage, templating  # noqa: F401
+    from learnplatform import (  # noqa: F401
+        audit,
+        cli,
+        errors,
+        logs,
+        metrics,
+        numbers,
+        reconnect,
+        security,
+        storage,
+        templating,
+    )
 
     numbers.init_app(app)  # before any route: ids beyond the database's range match none
     security.init_app(app)  # before CSRF, so that oversized forms are refused before it reads them
@@ -70,9 +81,12 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
+    metrics.init_app(app)
     if app.config["REQUEST_QUEUE_TIMEOUT"] > 0:
-        # Outermost, around Socket.IO's middleware too: nothing that waited too long runs.
+        # Around all that runs the platform, Socket.IO's middleware too: nothing that waited
+        # too long runs.
         app.wsgi_app = RequestQueueBound(app.wsgi_app, app.config["REQUEST_QUEUE_TIMEOUT"])
+    logs.init_app(app)  # outermost: a refused request gets its id, Socket.IO's connections too
     return app
 
 

@@ -84,9 +84,7 @@ class UTCFormatter(logging.Formatter):
 
 
 def configure_security_log() -> None:
-    """Send the security log to standard error in UTC unless something else handles it."""
-    if not security_logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(UTCFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        security_logger.addHandler(handler)
-        security_logger.setLevel(logging.INFO)
+    """Keep the security log's lines whatever the level of the platform's log; they go out
+    through its handler (learnplatform.logs): standard error, UTC, with the request's id, one
+    JSON object a line where ``LOG_FORMAT=json``."""
+    security_logger.setLevel(logging.INFO)

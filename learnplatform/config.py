@@ -64,6 +64,11 @@ def from_environment(instance_path: Path) -> dict:
     sendfile = os.environ.get("STORAGE_SENDFILE", "").strip().lower()
     if sendfile not in {"", "x-accel-redirect", "x-sendfile"}:
         raise ConfigurationError("STORAGE_SENDFILE must be x-accel-redirect, x-sendfile or empty.")
+    log_format = os.environ.get("LOG_FORMAT", "").strip().lower() or (
+        "json" if production else "text"
+    )
+    if log_format not in {"json", "text"}:
+        raise ConfigurationError("LOG_FORMAT must be json or text.")
     return {
         "PRODUCTION": production,
         "SECRET_KEY": secret_key,
@@ -75,6 +80,12 @@ def from_environment(instance_path: Path) -> dict:
         # A request that waited longer than this in the server's queue (measured from the front
         # server's X-Request-Start) is refused with 503 rather than run late; 0 turns it off.
         "REQUEST_QUEUE_TIMEOUT": float(os.environ.get("REQUEST_QUEUE_TIMEOUT") or 30),
+        # /metrics answers whoever sends this token as a bearer; without one, only requests from
+        # this machine that came through no proxy (learnplatform.metrics).
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
+        # Log lines: one JSON object each ("json", the default in production) or text
+        # (learnplatform.logs).
+        "LOG_FORMAT": log_format,
         # Cookies: never readable by scripts, not sent on cross-site posts, Secure behind TLS.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
