@@ -10,6 +10,7 @@ to run meanwhile, and what failed.
 """
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -138,3 +139,46 @@ print(json.dumps({"errors": errors, "order": order, "rows": rows, "ticks": ticks
     assert seen["errors"] == []
     assert seen["order"] == ["a", "b"] and sorted(seen["rows"]) == ["a", "b"]
     assert seen["ticks"] > 10  # the process went on while B waited for A
+
+
+def test_the_database_redis_and_mail_clients_wait_cooperatively(tmp_path):
+    """psycopg 3 (from 3.1.14), redis-py and smtplib (the mail sender's) wait on the patched
+    sockets: a slow answer holds only the greenlet that waits for it."""
+    database = os.environ.get("TEST_DATABASE_URL", "")
+    seen = run_patched(
+        """
+import os, smtplib, socket
+waited = {}
+
+# An SMTP server that accepts the connection and never greets: smtplib waits, then gives up.
+silent = socket.socket()
+silent.bind(("127.0.0.1", 0))
+silent.listen()
+before = ticks
+try:
+    smtplib.SMTP("127.0.0.1", silent.getsockname()[1], timeout=0.5)
+except OSError:
+    pass
+waited["smtp"] = ticks - before
+
+redis_url = os.environ.get("TEST_REDIS_URL")
+if redis_url:
+    import redis
+    before = ticks
+    redis.Redis.from_url(redis_url).blpop("serving-test-nothing-here", timeout=0.5)
+    waited["redis"] = ticks - before
+
+if sys.argv[1].startswith("postgresql"):
+    from sqlalchemy import text
+    with app.app_context():
+        before = ticks
+        db.session.execute(text("SELECT pg_sleep(0.5)"))
+        waited["postgresql"] = ticks - before
+print(json.dumps(waited))
+""",
+        database if database.startswith("postgresql") else f"sqlite:///{tmp_path / 'db.sqlite'}",
+    )
+    # a greenlet that wakes every millisecond ran all along (tens of times in half a second)
+    assert all(count > 20 for count in seen.values()), seen
+    assert "smtp" in seen
+    assert ("redis" in seen) == bool(os.environ.get("TEST_REDIS_URL"))
