@@ -1,12 +1,13 @@
 """Plain error pages (never a traceback) and the security log of refusals."""
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from learnplatform.audit import log_security_event
+from learnplatform.logs import route
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
@@ -47,9 +48,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
-        log_security_event(
-            "csrf.failure", user_id=_who(), path=request.path, reason=error.description
-        )
+        log_security_event("csrf.failure", user_id=_who(), path=route(), reason=error.description)
         return render_error(
             400,
             _l("The form expired or came from another site. Reload the page and try again."),
@@ -58,7 +57,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error):
         if error.code == 403:
-            log_security_event("access.refused", user_id=_who(), path=request.path)
+            log_security_event("access.refused", user_id=_who(), path=route())
         return render_error(error.code or 500)
 
     @app.errorhandler(InternalServerError)

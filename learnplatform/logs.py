@@ -131,10 +131,16 @@ def init_app(app: Flask) -> None:
     request_finished.connect(_log_access, app)
 
 
+def route() -> str | None:
+    """The URL rule the request matched (``/password/reset/<token>``), never its path, which may
+    carry a secret: what every log line says of where a request went. None when none matched."""
+    return request.url_rule.rule if request.url_rule is not None else None
+
+
 def _log_access(sender: Flask, response: Response, **extra) -> None:
     started = request.environ.get(REQUEST_STARTED)
     duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
-    rule = request.url_rule.rule if request.url_rule is not None else None
+    rule = route()
     # The person only if the request loaded them: loading them here would cost a query (and
     # could end an idle session) on pages that never asked who is there.
     person = g.get("_login_user")

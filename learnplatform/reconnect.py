@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from learnplatform.errors import render_error
 from learnplatform.extensions import db
+from learnplatform.logs import route
 
 #: the largest request body kept so that the request can run again (forms, not uploads)
 REPLAY_MAX_BYTES = 1024 * 1024
@@ -108,7 +109,7 @@ def _connection_lost(error: DBAPIError):
     after a commit, say so (503) rather than run twice what may not bear it. Other database
     errors stay the server errors they are."""
     replayable = bool(request.environ.get(_REPLAYABLE))
-    if _may_run_again(error, f"{request.method} {request.path}", replayable):
+    if _may_run_again(error, f"{request.method} {route()}", replayable):
         request.environ[_RUN_AGAIN] = True
         return "", 503  # never sent: the second run answers
     return render_error(503)

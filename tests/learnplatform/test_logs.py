@@ -144,3 +144,16 @@ def test_production_logs_json_unless_told_otherwise(monkeypatch, tmp_path):
     monkeypatch.setenv("LOG_FORMAT", "xml")
     with pytest.raises(config.ConfigurationError):
         config.from_environment(tmp_path)
+
+
+def test_a_refused_form_at_a_secret_address_logs_its_rule(app, client, create_user, caplog):
+    """The security log names the route of a refusal, never the address that carries a token."""
+    user = create_user()
+    post_form(client, "/password/reset", {"email": user.email})
+    link = link_in(outbox(app, user.email)[-1])
+    token = link.rsplit("/", 1)[1]
+    caplog.clear()
+    assert client.post(link, data={"password": "no token sent"}).status_code == 400
+    assert "csrf.failure" in caplog.text
+    assert "/password/reset/<token>" in caplog.text
+    assert token not in caplog.text
