@@ -90,7 +90,11 @@ format:
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: setup db demo  ## requests per second and latency of the main pages under gunicorn
+bench: setup db demo  ## requests per second and latency of the main pages under gunicorn, loaded by wrk
+	@command -v wrk >/dev/null 2>&1 || if [ "$$(id -u)" = 0 ]; then \
+		echo "== Installing wrk from Debian's packages for the benchmark"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else echo "== wrk is missing: apt-get install wrk as root" && exit 1; fi
 	$(BIN)/python bench/pages.py
 
 bench-recordings: setup  ## throughput and peak memory serving a 1 GB recording, against nginx
