@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import (
     format_date,
     format_datetime,
@@ -35,12 +35,30 @@ def format_moment(moment: datetime, date_style: str = "medium") -> str:
     )
 
 
+def request_translations():
+    """Flask-Babel's ``get_translations()``, looked up once a request rather than at every string.
+
+    A page translates fifty strings or more, and each ``get_translations()`` walks Flask-Babel's
+    context, domain and locale again (some 20 µs, for a dictionary look-up of 0.2 µs). The catalogue
+    is kept where Flask-Babel keeps its own per-request state, under the name its ``refresh()``
+    deletes and its ``force_locale()`` empties and restores, so either still changes the language.
+    """
+    if not g:
+        return get_translations()  # no application context: Flask-Babel's own answer
+    state = g.get("_flask_babel")
+    translations = getattr(state, "babel_translations", None)
+    if translations is None:
+        translations = get_translations()  # creates g._flask_babel when missing
+        g._flask_babel.babel_translations = translations
+    return translations
+
+
 @pass_context
 def ngettext(context, singular: str, plural: str, num: int, **variables) -> str:
     """Jinja's ``ngettext`` (and ``{% trans %}`` plurals) with ``%(num)s`` written the way the
     interface language writes numbers: "1 234 modules" in French, not "1234"."""
     variables.setdefault("num", format_decimal(num))
-    text = get_translations().ungettext(singular, plural, num)
+    text = request_translations().ungettext(singular, plural, num)
     if context.eval_ctx.autoescape:
         # As Jinja's own: the catalogue's text is ours; the variables are escaped by Markup's %.
         text = Markup(text)  # noqa: S704
@@ -48,7 +66,19 @@ def ngettext(context, singular: str, plural: str, num: int, **variables) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Register template globals on ``app``; replaces the ``ngettext`` Flask-Babel installed."""
+    """Register template globals on ``app``; replaces the translation functions Flask-Babel
+    installed with ones that find the request's catalogue once (the same strings come out)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: request_translations().ugettext(string),
+        ngettext=lambda singular, plural, num: request_translations().ungettext(
+            singular, plural, num
+        ),
+        newstyle=True,
+        pgettext=lambda context, string: request_translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, num: request_translations().unpgettext(
+            context, singular, plural, num
+        ),
+    )
     app.jinja_env.globals.update(
         ngettext=ngettext,
         available_locales=available_locales,
