@@ -10,6 +10,7 @@ from flask import current_app, g, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
+from sqlalchemy.orm import contains_eager
 
 from learnplatform import audit
 from learnplatform.accounts.models import AccountToken, LoginSession, User
@@ -212,9 +213,11 @@ def load_session_user(user_id: str) -> User | None:
     key = session.get(SESSION_KEY)
     if not key or not user_id.isdigit():
         return None
+    # The person comes with their session in the same query: every page asks for both.
     login = db.session.scalar(
         select(LoginSession)
         .join(LoginSession.user)
+        .options(contains_eager(LoginSession.user))
         .where(LoginSession.key_hash == _digest(key), LoginSession.ended_at.is_(None))
     )
     if login is None or login.user_id != int(user_id) or not login.user.active:
