@@ -16,6 +16,13 @@ M`` (100,000 and 1,000,000 by default), then writes every completion record as C
 
 It checks that the three files hold the same number of rows and prints the times, the ratios to
 the database's export and the peaks. The database is kept between runs with ``--keep DIR``.
+
+Then the pages beside an export: the platform served as in production (``gunicorn -c
+deploy/gunicorn.conf.py``, one process on gevent's loop), ``wrk`` loads a few pages of the demo
+practitioner with ``--connections`` connections (8) alone, then again while the administrator's
+CSV downloads stream from the same process, one after the other so that one always streams; it
+prints each page's p50 and p99 in both cases, how many downloads overlapped the load and the
+machine's load averages. ``--page-seconds`` sets each load's length; 0 leaves this part out.
 """
 
 import argparse
@@ -25,6 +32,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -134,6 +142,122 @@ def export_http(env: dict, target: Path) -> dict:
     }
 
 
+#: The pages loaded beside the export: (name, path), asked for by the demo practitioner.
+PAGES_BESIDE = [
+    ("trivial endpoint", "/healthz"),
+    ("catalogue", "/courses/"),
+    ("module page", "/courses/modules/1"),
+    ("iRoom library", "/irooms/1/library"),
+]
+EXPORT_PATH = "/stats/export/completions.csv"
+
+
+class ExportsInTurn(threading.Thread):
+    """The administrator's CSV download, again and again until stopped, read as fast as it comes:
+    so that one always streams while the pages are loaded."""
+
+    def __init__(self, port: int, cookie: str):
+        super().__init__(daemon=True)
+        self.port, self.cookie = port, cookie
+        self.stopping = threading.Event()
+        self.streaming = threading.Event()  # set at the first byte of the first download
+        self.done: list[float] = []  # seconds of each download that ended
+        self.first_bytes: list[float] = []
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+            started = time.perf_counter()
+            connection.request("GET", EXPORT_PATH, headers={"Cookie": self.cookie})
+            response = connection.getresponse()
+            if response.status != 200:
+                raise RuntimeError(f"export answered {response.status}")
+            first = True
+            while response.read1(1 << 16):
+                if first:
+                    self.first_bytes.append(time.perf_counter() - started)
+                    self.streaming.set()
+                    first = False
+                if self.stopping.is_set():
+                    break
+            else:
+                self.done.append(time.perf_counter() - started)
+            connection.close()
+
+
+def pages_beside_export(env: dict, workdir: Path, options) -> dict:
+    """p50 and p99 of pages alone, then while CSV downloads stream from the same process."""
+    from learnplatform.demo import DEMO_ACCOUNTS
+
+    practitioner = next(account for account in DEMO_ACCOUNTS if account.role == "practitioner")
+    port = pages.free_port()
+    with (workdir / "gunicorn-beside.log").open("wb") as log:
+        server = pages.serve(env, port, log)
+    try:
+        pages.wait_until_up(port, timeout=60)
+        admin = pages.log_in(port, "admin@example.org", "harbour lantern quietly folds")
+        cookie = pages.log_in(port, practitioner.email, practitioner.password)
+        alone, beside = {}, {}
+        for name, path in PAGES_BESIDE:
+            pages.check_page(port, path, cookie)
+            pages.wrk(port, path, cookie, 1, options.connections)  # warm
+            alone[name] = pages.wrk(port, path, cookie, options.page_seconds, options.connections)
+        load_alone = pages.load_averages()
+        exports = ExportsInTurn(port, admin)
+        exports.start()
+        if not exports.streaming.wait(timeout=600):
+            raise RuntimeError("the export sent nothing for 600 s")
+        for name, path in PAGES_BESIDE:
+            beside[name] = pages.wrk(port, path, cookie, options.page_seconds, options.connections)
+        exports.stopping.set()
+        exports.join(timeout=600)
+    except Exception:
+        log_text = (workdir / "gunicorn-beside.log").read_text(errors="replace")
+        print(log_text[-4000:], file=sys.stderr)
+        raise
+    finally:
+        recordings.stop(server)
+    return {
+        "alone": alone,
+        "beside": beside,
+        "load_alone": load_alone,
+        "load_beside": pages.load_averages(),
+        "exports_done": exports.done,
+        "first_bytes": exports.first_bytes,
+    }
+
+
+def print_beside(results: dict, options) -> None:
+    for name, result in results.items():
+        beside = result.get("beside")
+        if beside is None:
+            continue
+        done = beside["exports_done"]
+        print()
+        print(
+            f"{name}: pages of one gevent process, wrk {options.connections} connections, "
+            f"{options.page_seconds:.0f} s a page; alone ({beside['load_alone']}), then beside "
+            f"CSV downloads streaming from it one after another ({beside['load_beside']}): "
+            f"{len(beside['first_bytes'])} started, {len(done)} finished"
+            + (f" in {', '.join(f'{seconds:.0f}' for seconds in done)} s" if done else "")
+            + ", first bytes after "
+            + ", ".join(f"{seconds * 1000:.0f}" for seconds in beside["first_bytes"])
+            + " ms"
+        )
+        print(
+            f"{'page':<18}{'path':<22}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}"
+            f"{'req/s':>10}{'p50 ms':>8}{'p99 ms':>8}{'errors':>8}"
+        )
+        print(f"{'':<40}{'alone':-^24}{'beside the export':-^34}")
+        for page, path in PAGES_BESIDE:
+            one, two = beside["alone"][page], beside["beside"][page]
+            print(
+                f"{page:<18}{path:<22}{one['rps']:>8.0f}{one['p50']:>8.1f}{one['p99']:>8.1f}"
+                f"{two['rps']:>10.0f}{two['p50']:>8.1f}{two['p99']:>8.1f}"
+                f"{one['errors'] + two['errors']:>8}"
+            )
+
+
 def export_database(env: dict, url: str, target: Path) -> dict:
     """The database's own command-line export of the app's SELECT."""
     sql = subprocess.run(
@@ -190,22 +314,32 @@ def run(name: str, url: str, workdir: Path, options) -> dict:
         generation = prepare(env, options)
         marker.write_text(f"{options.users} {options.enrolments}\n")
     print(f"{name}: database ready" + (f" (generated in {generation:.0f} s)" if generation else ""))
-    database = export_database(env, url, workdir / f"{name}-database.csv")
-    print(f"{name}: {database['tool']} {database['seconds']:.1f} s")
-    cli = export_cli(env, workdir / f"{name}-cli.csv")
-    print(f"{name}: flask stats export {cli['seconds']:.1f} s")
-    web = export_http(env, workdir / f"{name}-http.csv")
-    print(f"{name}: HTTP download {web['seconds']:.1f} s")
-    return {"database": database, "cli": cli, "http": web, "generation": generation}
+    results = {"generation": generation}
+    if not options.only_beside:
+        database = export_database(env, url, workdir / f"{name}-database.csv")
+        print(f"{name}: {database['tool']} {database['seconds']:.1f} s")
+        cli = export_cli(env, workdir / f"{name}-cli.csv")
+        print(f"{name}: flask stats export {cli['seconds']:.1f} s")
+        web = export_http(env, workdir / f"{name}-http.csv")
+        print(f"{name}: HTTP download {web['seconds']:.1f} s")
+        results |= {"database": database, "cli": cli, "http": web}
+    if options.page_seconds > 0:
+        results["beside"] = pages_beside_export(env, workdir, options)
+        print(f"{name}: pages beside the export measured")
+    return results
 
 
 def print_table(results: dict) -> None:
+    if not any("database" in result for result in results.values()):
+        return
     print()
     print(
         f"{'database':<11}{'export':<22}{'rows':>10}{'seconds':>9}{'x db':>7}{'first byte':>12}"
         f"{'peak MB':>9}"
     )
     for name, result in results.items():
+        if "database" not in result:
+            continue
         base = result["database"]["seconds"]
         rows = [
             (result["database"]["tool"], result["database"], None),
@@ -231,7 +365,16 @@ def main() -> None:
     parser.add_argument("--enrolments", type=int, default=1_000_000)
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--keep", type=Path, help="a folder kept between runs (SQLite only)")
+    parser.add_argument("--connections", type=int, default=8, help="wrk's, beside the export")
+    parser.add_argument(
+        "--page-seconds", type=float, default=10.0, help="each page's load beside the export"
+    )
+    parser.add_argument(
+        "--only-beside", action="store_true", help="measure only the pages beside the export"
+    )
     options = parser.parse_args()
+    if options.page_seconds > 0:
+        pages.find_wrk()
 
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
@@ -255,6 +398,7 @@ def main() -> None:
                     ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--force", name], check=False
                 )
     print_table(results)
+    print_beside(results, options)
 
 
 if __name__ == "__main__":
