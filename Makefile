@@ -100,8 +100,8 @@ bench: setup db demo  ## requests per second and latency of the main pages under
 bench-recordings: setup  ## throughput and peak memory serving a 1 GB recording, against nginx
 	$(BIN)/python bench/recordings.py
 
-bench-chat: setup  ## chat delivery latency and losses with 100 and 500 WebSocket clients, against bare Socket.IO
-	$(BIN)/python bench/chat.py --disconnects
+bench-chat: setup  ## chat latency, throughput and losses of 100 to 2,000 Node.js WebSocket clients in one room, with and without forced disconnects, against bare Socket.IO
+	$(BIN)/python bench/chat.py
 
 bench-export: setup  ## the completion records of 1,000,000 enrolments as CSV, against sqlite3 and psql
 	$(BIN)/python bench/export.py

@@ -1,121 +1,123 @@
 """Delivery latency, throughput and completeness of the room chat, the app against bare Socket.IO.
 
 Not a test: it prints figures. Run it with ``make bench-chat`` or ``.venv/bin/python bench/chat.py``
-(``--clients 100,500``, ``--rate``, ``--duration``, ``--disconnects`` change the load). N member
-accounts of one room log in over HTTP and connect by WebSocket; a few of them post ``--rate``
-messages a second in all, each carrying its send time, and every client records each ``message``
-it receives: latency from send to receipt over all receivers, deliveries a second, and, against
-the room's numbering, messages lost or received twice by a receiver (both must be 0): "dup"
-counts a number that came twice live or twice in catch-up pages. With ``--disconnects``, random
-clients are cut off and come back during the run, joining with ``after`` = the highest number
-they saw, as the page does: at the end each must hold every number. "both" counts the numbers
-stored while a client was rejoining, which reach it in its catch-up page and live; the
-protocol's clients keep one per number (docs/chat.md), as the page does. The app runs under
-gunicorn (one gthread worker, as in production) on SQLite, with the chat's rate limit raised
-(CHAT_RATE, CHAT_BURST) so that the senders are not refused; a bare python-socketio server that
-only numbers and broadcasts, under the same gunicorn, takes the same load in the same run, so the
-ratio says what the app itself costs whatever the machine. Clients
-and servers share the machine's cores: with many clients the figures say as much about the
-clients as about the server.
+(``--help`` for the load). The defaults give the table of issue 16 on SQLite: 100, 500, 1,000 and
+2,000 members of one room connected at once, 20 messages a second in all, each size without and
+with 50 forced disconnects, then 1,000 members at 4 messages a second. ``--database`` (a
+PostgreSQL URL: the database is created if missing and then dropped) and ``--redis`` give the same
+table on PostgreSQL and Redis, followed by 2,000 members spread over two processes behind nginx.
 
-The clients speak Engine.IO 4 / Socket.IO 5 over simple-websocket (a dependency of the server),
-as python-socketio's own client would need websocket-client or requests, which the project does
-not install.
+The servers run as in production: ``gunicorn -c deploy/gunicorn.conf.py``, one gevent worker,
+monkey-patched, with the platform's own limits (the chat's rate limit too: the senders take turns,
+so no one posts more than a message a second). The bare server is python-socketio alone under the
+same gunicorn set-up, numbering and broadcasting messages in memory with the same join, send and
+catch-up, without the database, presence or checks; it takes the same load in the same run, so
+the ratio app/bare says what the platform itself costs whatever the machine.
+
+The clients are a separate Node.js process, ``bench/chat-load.mjs``, with the official
+``socket.io-client`` on WebSocket: one event loop holds thousands of sockets, and its CPU time is
+printed beside the servers' so that it can be seen not to be the bottleneck. Each client
+behaves as the room's page does (docs/chat.md) and records every message it receives; each
+message body carries its id and send time. A run: the members connect and join, 100 at a time
+("joined": how many, and when the last did); the room announces each arrival to everyone
+(``online``), so the load waits until that wave has passed ("settle": 2 s without any event);
+``--duration`` seconds of messages; then the drain, until every member holds every number or
+nothing has arrived for ``--drain`` seconds. Latency is from send to each live receipt;
+deliveries/s are live receipts a second; "lost" counts the numbers of the room a member still
+lacks after the drain, live or caught up; "dup" a number received twice live or twice in catch-up
+pages; "both" a number received once in a catch-up page and once live, which the protocol allows
+while a client rejoins and its clients keep once (docs/chat.md). A forced disconnect destroys a
+client's TCP socket without a close frame; socket.io-client reconnects and joins with ``after``
+= the number up to which it holds everything, so what it missed comes back as catch-up. The
+clients do not offer permessage-deflate (``--deflate`` to offer it, as browsers do): ws inflates
+each frame on Node's small thread pool, and with it the clients, not the servers, set the pace
+(at 500 members, 95% of the clients' event loop and p50 of half a second for the bare server).
+
+Each app process first takes one lone connection (the cookie check below): on PostgreSQL, a
+crowd arriving at a process that has not yet registered itself for presence exhausts the
+database pool (each connect holds a connection while ``irooms.presence.process_id`` asks for one
+more) and waits 30 s for it, connect after connect; ``--cold`` leaves that out to show it.
+
+The members are real accounts of a real room, made in the server's database with the platform's
+models. Their session cookies are minted rather than obtained through the login form: each
+login checks an Argon2 hash on purpose slowly, and 2,000 of them would take the server's cores
+for minutes before the first message. Minting does what the login view does after the password
+check, ``start_session`` (a login session row, its key and Flask-Login's fields in the Flask
+session), inside a request context of an app built on the same database, and signs the session
+with the app's own serializer and the servers' SECRET_KEY; one cookie opens a page as its member
+before the runs, or the benchmark stops.
 """
 
 import argparse
 import contextlib
-import itertools
+import functools
+import importlib.util
 import json
 import os
 import random
-import statistics
+import re
+import resource
+import secrets
+import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+import urllib.request
 from pathlib import Path
 
-import simple_websocket
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import pages  # bench/ is not a package: imported from its folder
+import psycopg  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
-ROOT = pages.ROOT
-BIN = pages.BIN
-#: the chat's rate limit per account while the benchmark runs
-CHAT_RATE = "1000"
-CHAT_BURST = "1000"
-PASSWORD = "benchmark password 1"  # noqa: S105 - of throwaway accounts in a temporary database
-#: a join with this ``after`` gets no catch-up, only the acknowledgement with the newest number
-NOTHING = 2**31 - 1
-BATCH = 50
+BIN = Path(sys.executable).parent
+LOAD_SCRIPT = ROOT / "bench" / "chat-load.mjs"
+GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+NGINX = "/usr/sbin/nginx"
+#: the clients' browser, also in the minted sessions (Flask-Login compares it)
+USER_AGENT = "chat-load (bench/chat.py)"
+TICKS = os.sysconf("SC_CLK_TCK")
+#: environment that would change how the servers serve or name their cookie
+UNWANTED = ("PUBLIC_ORIGIN", "SECURE_COOKIES", "TRUSTED_PROXIES", "LEARNPLATFORM_ENV", "BIND")
 
-# Run inside the app with the benchmark's environment: N confirmed accounts sharing one password
-# hash (Argon2 is slow on purpose), one room with all of them as members; prints the room's id.
-SETUP_SNIPPET = """
-import sys
+# The baseline: python-socketio alone under the same gunicorn set-up, numbering the messages of
+# each room in memory and broadcasting them, with the app's join (catch-up pages) and send.
+BARE_CONFIG = """
+from gevent import monkey
 
-from sqlalchemy import insert, select
+monkey.patch_all()
 
-from irooms.models import Membership, Room
-from learnplatform import choices
-from learnplatform.accounts.models import User
-from learnplatform.audit import utcnow
-from learnplatform.extensions import db
-from learnplatform.passwords import hash_password
-from wsgi import app
-
-count, password = int(sys.argv[1]), sys.argv[2]
-with app.app_context():
-    hashed = hash_password(password)
-    now = utcnow()
-    db.session.execute(
-        insert(User),
-        [
-            {
-                "email": f"bench{i}@example.org",
-                "name": f"Bench member {i}",
-                "password_hash": hashed,
-                "country": "FR",
-                "agency_type": next(iter(choices.AGENCY_TYPES)),
-                "email_confirmed_at": now,
-            }
-            for i in range(count)
-        ],
-    )
-    room = Room(name="Benchmark room", language="en", theme=next(iter(choices.THEMES)))
-    db.session.add(room)
-    db.session.flush()
-    ids = db.session.scalars(select(User.id).where(User.email.like("bench%@example.org"))).all()
-    db.session.execute(insert(Membership), [{"room_id": room.id, "user_id": i} for i in ids])
-    db.session.commit()
-    print(room.id)
+wsgi_app = "bare_chat:app"
+worker_class = "gevent"
+workers = 1
+worker_connections = 5000
+backlog = 4096
+timeout = 30
+errorlog = "-"
+loglevel = "warning"
+control_socket_disable = True
 """
-
-# The baseline: python-socketio alone, numbering messages in memory and broadcasting them, with
-# the app's protocol (join with catch-up pages, send acknowledged with the number).
 BARE_SERVER = """
-import threading
-
 import socketio
 
-sio = socketio.Server(async_mode="threading", cors_allowed_origins="*")
+sio = socketio.Server(async_mode="gevent", cors_allowed_origins="*")
 app = socketio.WSGIApp(sio)
-lock = threading.Lock()
-log = []
+logs = {}
 
 
 @sio.on("join")
 def join(sid, data):
-    sio.enter_room(sid, "room")
+    room = data["room"]
+    sio.enter_room(sid, room)
+    log = logs.setdefault(room, [])
     seen = data.get("after")
     if isinstance(seen, int):
-        with lock:
-            pending = log[seen:]
+        pending = log[seen:]
         for start in range(0, len(pending), 100):
             sio.emit("messages", pending[start : start + 100], to=sid)
     return {"ok": True, "last": len(log)}
@@ -123,572 +125,649 @@ def join(sid, data):
 
 @sio.on("send")
 def send(sid, data):
-    with lock:
-        message = {"room": data["room"], "seq": len(log) + 1, "author": {"id": 0, "name": sid},
-                   "body": data["body"], "at": "", "edited": False, "removed": False}
-        log.append(message)
-    sio.emit("message", message, room="room")
+    log = logs.setdefault(data["room"], [])
+    message = {"room": data["room"], "seq": len(log) + 1, "author": {"id": 0, "name": sid},
+               "body": data["body"], "at": "", "edited": False, "removed": False}
+    log.append(message)
+    sio.emit("message", message, room=data["room"])
     return {"ok": True, "seq": message["seq"]}
 """
 
 
-class DaemonThread(threading.Thread):
-    """simple-websocket's reader threads, which must never keep the benchmark alive."""
+# The database: accounts, rooms and minted sessions.
+@contextlib.contextmanager
+def database(url: str | None, folder: Path):
+    """The URL of the benchmark's database: a SQLite file in ``folder``, or the PostgreSQL
+    database of ``url``, created if missing and then dropped."""
+    if not url:
+        yield f"sqlite:///{folder / 'bench.sqlite'}"
+        return
+    name = make_url(url).database
+    admin = make_url(url).set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as link:
+        made = not link.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if made:
+            link.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url
+    finally:
+        if made:
+            with psycopg.connect(
+                admin.render_as_string(hide_password=False), autocommit=True
+            ) as link:
+                link.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, daemon=True, **kwargs)
 
+class Platform:
+    """The platform's app on the benchmark's database, for what the servers will find there."""
 
-class WebSocket(simple_websocket.Client):
-    """simple-websocket's client, reading at once a frame that came with the handshake's answer:
-    the library leaves it unread until more data arrives (the server's ping, 25 s later), which
-    looked like handshakes in a crowd never getting the Engine.IO opening."""
+    def __init__(self, url: str, secret_key: str) -> None:
+        from learnplatform import create_app
 
-    def handshake(self):
-        super().handshake()
-        self._handle_events()
-
-
-class ChatClient:
-    """A minimal Socket.IO client over WebSocket that records what the room sends it."""
-
-    def __init__(self, url: str, cookie: str, room: int) -> None:
-        self.url = url
-        self.cookie = cookie
-        self.room = room
-        self.ws = None
-        self.acks: dict[int, object] = {}
-        self.ids = itertools.count(1)
-        self.lock = threading.Lock()
-        self.seqs: Counter = Counter()  # every number received, live or caught up
-        self.live: Counter = Counter()
-        self.caught_up: Counter = Counter()
-        self.latencies: list[float] = []
-        self.last_receipt = 0.0
-        self.max_seq = 0
-        # every number up to this one has arrived: where a rejoin starts, as on the page
-        self.complete = 0
-        self.connected = False
-
-    def connect(self, timeout: float = 20.0) -> None:
-        headers = {"Origin": self.url}
-        if self.cookie:
-            headers["Cookie"] = self.cookie
-        ws = WebSocket.connect(
-            self.url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
-            headers=headers,
-            thread_class=DaemonThread,
+        self.app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SECRET_KEY": secret_key,
+                "REDIS_URL": None,
+                "RATELIMIT_STORAGE_URI": "memory://",
+                "SOCKETIO_MESSAGE_QUEUE": None,
+            }
         )
+        self.cookie_name = self.app.config["SESSION_COOKIE_NAME"]
+        self.user_ids: list[int] = []
+
+    def migrate(self) -> None:
+        from flask_migrate import upgrade
+
+        from learnplatform.extensions import db
+
+        with self.app.app_context():
+            upgrade()
+            db.engine.dispose()
+
+    def add_members(self, count: int) -> None:
+        """``count`` confirmed accounts sharing one password hash (Argon2 is slow on purpose)."""
+        from learnplatform import choices
+        from learnplatform.accounts.models import User
+        from learnplatform.audit import utcnow
+        from learnplatform.extensions import db
+        from learnplatform.passwords import hash_password
+
+        with self.app.app_context():
+            hashed, now = hash_password(secrets.token_hex(16)), utcnow()
+            db.session.execute(
+                insert(User),
+                [
+                    {
+                        "email": f"bench{number}@example.org",
+                        "name": f"Bench member {number}",
+                        "password_hash": hashed,
+                        "country": "FR",
+                        "agency_type": next(iter(choices.AGENCY_TYPES)),
+                        "email_confirmed_at": now,
+                    }
+                    for number in range(count)
+                ],
+            )
+            db.session.commit()
+            self.user_ids = list(
+                db.session.scalars(
+                    select(User.id).where(User.email.like("bench%@example.org")).order_by(User.id)
+                )
+            )
+            db.session.remove()
+
+    def add_room(self, members: int) -> int:
+        """A new room with the first ``members`` accounts as participants: its id. The id is
+        random: Socket.IO's Redis channel is shared by every platform on the Redis server."""
+        from irooms.models import Membership, Room
+        from learnplatform import choices
+        from learnplatform.extensions import db
+
+        with self.app.app_context():
+            room_id = random.randrange(10**6, 2**31 - 1)
+            db.session.add(
+                Room(
+                    id=room_id,
+                    name=f"Benchmark room of {members}",
+                    language="en",
+                    theme=next(iter(choices.THEMES)),
+                )
+            )
+            db.session.flush()
+            db.session.execute(
+                insert(Membership),
+                [{"room_id": room_id, "user_id": i} for i in self.user_ids[:members]],
+            )
+            db.session.commit()
+            db.session.remove()
+        return room_id
+
+    def mint_cookies(self) -> list[str]:
+        """A ``Cookie`` header per account, as the login view would have set it."""
+        from flask import session
+
+        from learnplatform.accounts.models import User
+        from learnplatform.accounts.services import start_session
+        from learnplatform.extensions import db
+
+        serializer = self.app.session_interface.get_signing_serializer(self.app)
+        cookies = []
+        with self.app.app_context():
+            for user in db.session.scalars(select(User).where(User.id.in_(self.user_ids))):
+                with self.app.test_request_context(
+                    "/login",
+                    method="POST",
+                    headers={"User-Agent": USER_AGENT},
+                    environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                ):
+                    start_session(user)
+                    cookies.append(f"{self.cookie_name}={serializer.dumps(dict(session))}")
+            db.session.commit()
+            db.session.remove()
+        return cookies
+
+
+def opens_page_as_member(base_url: str, room_id: int, cookie: str, name: str) -> None:
+    """Stop unless ``cookie`` opens the room's page as member ``name`` (and nothing does
+    without it)."""
+
+    def page(headers: dict) -> tuple[int, str]:
+        request = urllib.request.Request(f"{base_url}/irooms/{room_id}", headers=headers)
+        opener = urllib.request.build_opener(NoRedirects)
         try:
-            opening = ws.receive(timeout)
-            if not opening or not opening.startswith("0"):
-                raise ConnectionError(f"no Engine.IO opening: {opening!r}")
-            ws.send("40")
-            answer = ws.receive(timeout)
-            if not answer or not answer.startswith("40"):
-                raise ConnectionError(f"Socket.IO connection refused: {answer!r}")
-        except BaseException:
-            ws.close()
-            raise
-        self.ws = ws
-        self.connected = True
-        threading.Thread(target=self._read, args=(ws,), daemon=True).start()
+            with opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, ""
 
-    def close(self) -> None:
-        self.connected = False
-        if self.ws is not None:
-            with contextlib.suppress(simple_websocket.ConnectionClosed, OSError):
-                self.ws.close()
+    status, html = page({"Cookie": cookie, "User-Agent": USER_AGENT})
+    anonymous, _ = page({"User-Agent": USER_AGENT})
+    if status != 200 or name not in html or anonymous == 200:
+        raise SystemExit(
+            f"a minted cookie does not open /irooms/{room_id} as {name}: {status} "
+            f"(without it: {anonymous})"
+        )
 
-    def emit(self, event: str, data, callback=None) -> None:
-        ack = ""
-        if callback is not None:
-            number = next(self.ids)
-            self.acks[number] = callback
-            ack = str(number)
-        self.ws.send(f"42{ack}" + json.dumps([event, data]))
 
-    def call(self, event: str, data, timeout: float = 30.0):
-        done = threading.Event()
-        answer = []
-
-        def received(value):
-            answer.append(value)
-            done.set()
-
-        self.emit(event, data, received)
-        if not done.wait(timeout):
-            raise TimeoutError(f"no acknowledgement of {event}")
-        return answer[0]
-
-    def _read(self, ws) -> None:
-        while True:
-            try:
-                packet = ws.receive()
-            except simple_websocket.ConnectionClosed:
-                break
-            if packet is None or not isinstance(packet, str):
-                continue
-            if packet == "2":
-                try:
-                    ws.send("3")
-                except simple_websocket.ConnectionClosed:
-                    break
-            elif packet.startswith("42"):
-                self._event(packet)
-            elif packet.startswith("43"):
-                start = packet.index("[")
-                callback = self.acks.pop(int(packet[2:start]), None)
-                if callback is not None:
-                    values = json.loads(packet[start:])
-                    callback(values[0] if values else None)
-            elif packet.startswith("41") or packet.startswith("1"):
-                break
-        if ws is self.ws:
-            self.connected = False
-
-    def _event(self, packet: str) -> None:
-        if packet.startswith(('42["presence"', '42["online"', '42["offline"')):  # not measured
-            return
-        now = time.perf_counter()
-        name, data = json.loads(packet[packet.index("[") :])[:2]
-        with self.lock:
-            if name == "message":
-                self.seqs[data["seq"]] += 1
-                self.live[data["seq"]] += 1
-                body = data["body"]
-                if body.startswith("bench "):
-                    self.latencies.append(now - float(body.split()[1]))
-                self.last_receipt = now
-                self.max_seq = max(self.max_seq, data["seq"])
-            elif name == "messages":
-                for message in data:
-                    self.seqs[message["seq"]] += 1
-                    self.caught_up[message["seq"]] += 1
-                    self.max_seq = max(self.max_seq, message["seq"])
-            self._advance()
-
-    def _advance(self) -> None:
-        while self.seqs[self.complete + 1]:
-            self.complete += 1
-
-    def join(self, after: int, timeout: float = 30.0) -> int:
-        answer = self.call("join", {"room": self.room, "after": after}, timeout)
-        if not answer or not answer.get("ok"):
-            raise ConnectionError(f"join refused: {answer!r}")
-        with self.lock:
-            if after != NOTHING:  # what came before the answer is all here
-                self.complete = max(self.complete, answer["last"])
-                self._advance()
-        return answer["last"]
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 # Servers.
-def wait_for_port(port: int, server: subprocess.Popen, timeout: float = 30.0) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"server exited with {server.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on port {port}")
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
-def stop(server: subprocess.Popen | None) -> None:
-    if server is None or server.poll() is not None:
-        return
-    server.terminate()
+class Server:
+    """A gunicorn master with one gevent worker, its output in ``log``."""
+
+    def __init__(self, name: str, port: int, command: list[str], env: dict, cwd: Path) -> None:
+        self.name, self.port, self.log = name, port, env_folder(env) / f"{name}.log"
+        command = [*command, "--bind", f"127.0.0.1:{port}"]
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT
+            )
+        self.log_read = 0
+
+    def wait_until_up(self, path: str) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"{self.name} stopped: {self.log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit(f"{self.name} did not start: {self.log.read_text()[-3000:]}")
+
+    def worker(self) -> int | None:
+        """The pid of the master's worker, the process that serves."""
+        pid = self.process.pid
+        with contextlib.suppress(OSError):
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            return int(children[0]) if children else None
+        return None
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the worker so far (user and system)."""
+        pid = self.worker()
+        if pid is None:
+            return 0.0
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    def new_complaints(self) -> list[str]:
+        """The log's lines since the last call that say something went wrong."""
+        text = self.log.read_text(errors="replace")
+        fresh, self.log_read = text[self.log_read :], len(text)
+        return [
+            line
+            for line in fresh.splitlines()
+            if re.search(r"error|exception|traceback|warning|critical|timed out", line, re.I)
+        ]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def env_folder(env: dict) -> Path:
+    """The benchmark's working folder, where the servers' logs go."""
+    return Path(env["STORAGE_DIR"]).parent
+
+
+def start_app(name: str, env: dict, port: int | None = None) -> Server:
+    command = [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONFIG)]
+    return Server(name, port or free_port(), command, env, ROOT)
+
+
+def start_bare(env: dict) -> Server:
+    folder = env_folder(env)
+    (folder / "bare_chat.py").write_text(BARE_SERVER)
+    (folder / "bare.conf.py").write_text(BARE_CONFIG)
+    command = [str(BIN / "gunicorn"), "-c", str(folder / "bare.conf.py"), "--chdir", str(folder)]
+    return Server("bare", free_port(), command, env, folder)
+
+
+def nginx_site(ports: list[int], port: int, folder: Path) -> tuple[Path, str, str | None]:
+    """An nginx before the processes on ``ports``, listening on ``port``: (its configuration,
+    its origin, the certificate to trust).
+
+    The production site as deploy/stack.py renders it (HTTPS, sticky routing), with this
+    benchmark's ports and folders; if that module is not there, a minimal site of its own
+    (plain HTTP, a consistent hash on the session cookie), enough with WebSocket-only clients.
+    """
+    folder.mkdir(exist_ok=True)
     try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+        stack = _deploy_stack()
+        certificate, key = stack.self_signed_certificate(folder)
+        replacements = {
+            "listen 80;": f"listen 127.0.0.1:{free_port()};",
+            "listen 443 ssl;": f"listen 127.0.0.1:{port} ssl;",
+            "/etc/ssl/learnplatform/fullchain.pem": str(certificate),
+            "/etc/ssl/learnplatform/privkey.pem": str(key),
+            "/srv/learnplatform/static/": f"{ROOT / 'static'}/",
+            "/srv/learnplatform/instance/storage/": f"{folder / 'storage'}/",
+            **stack.upstream_servers(ports),
+        }
+        configuration = stack.nginx_configuration(folder, stack.site(replacements), 8192)
+        return configuration, f"https://localhost:{port}", str(certificate)
+    except (ImportError, AttributeError, ValueError) as error:
+        print(f"  (deploy/stack.py not usable: {error}; nginx with the benchmark's own site)")
+        return _own_nginx_configuration(ports, port, folder), f"http://127.0.0.1:{port}", None
 
 
-def start_bare(workdir: str, port: int, threads: int, env: dict) -> subprocess.Popen:
-    Path(workdir, "bare_chat.py").write_text(BARE_SERVER)
-    return subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(threads),
-            "--log-level",
-            "warning",
-            "--chdir",
-            workdir,
-            "bare_chat:app",
-        ],
-        cwd=workdir,
-        env=env,
+@contextlib.contextmanager
+def nginx(configuration: Path, port: int):
+    """Debian's nginx with ``configuration``, until the block ends."""
+    folder = configuration.parent
+    process = subprocess.Popen(
+        [NGINX, "-p", f"{folder}/", "-c", str(configuration), "-e", str(folder / "error.log"),
+         "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"nginx did not start: {(folder / 'error.log').read_text()}")
+            time.sleep(0.2)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _deploy_stack():
+    spec = importlib.util.spec_from_file_location("deploy_stack", ROOT / "deploy" / "stack.py")
+    if spec is None or not spec.origin or not Path(spec.origin).exists():
+        raise ImportError("no deploy/stack.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _own_nginx_configuration(ports: list[int], port: int, folder: Path) -> Path:
+    servers = "".join(f"        server 127.0.0.1:{p};\n" for p in ports)
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    configuration = folder / "nginx.conf"
+    configuration.write_text(
+        f"{user}pid {folder}/nginx.pid;\nworker_rlimit_nofile 20000;\n"
+        "events { worker_connections 8192; }\n"
+        f"http {{\n    access_log off;\n    client_body_temp_path {folder}/body;\n"
+        f"    proxy_temp_path {folder}/proxy;\n"
+        f"    upstream platform {{\n        hash $cookie_session consistent;\n{servers}    }}\n"
+        f"    server {{\n        listen 127.0.0.1:{port};\n        location / {{\n"
+        "            proxy_pass http://platform;\n            proxy_http_version 1.1;\n"
+        "            proxy_set_header Host $http_host;\n"
+        "            proxy_set_header Upgrade $http_upgrade;\n"
+        '            proxy_set_header Connection "upgrade";\n'
+        "            proxy_read_timeout 90s;\n            proxy_buffering off;\n"
+        "        }\n    }\n}\n"
     )
+    return configuration
 
 
 # One run.
-def in_batches(function, items, timeout: float, batch: int = BATCH) -> list:
-    """``function`` over ``items``, ``batch`` at a time; each result is a value or the exception."""
-    results = []
-    with ThreadPoolExecutor(batch) as pool:
-        for start in range(0, len(items), batch):
-            futures = [pool.submit(function, item) for item in items[start : start + batch]]
-            for future in futures:
-                try:
-                    results.append(future.result(timeout=timeout))
-                except Exception as error:  # counted and shown, never fatal
-                    results.append(error)
-    return results
-
-
-def run(url: str, room: int, cookies: list[str], options, disconnects: bool) -> dict:
-    clients = [ChatClient(url, cookie, room) for cookie in cookies]
-    started = time.monotonic()
-
-    def connect_and_join(client: ChatClient) -> int:
-        # A handshake that still gets no Engine.IO opening is tried again, as a page would.
-        for attempt in range(3):
-            try:
-                client.connect(timeout=10)
-                break
-            except ConnectionError:
-                client.close()
-                if attempt == 2:
-                    raise
-        return client.join(NOTHING)
-
-    outcomes = in_batches(connect_and_join, clients, 60)
-    joined = [c for c, o in zip(clients, outcomes, strict=True) if isinstance(o, int)]
-    failures = Counter(str(o)[:60] or type(o).__name__ for o in outcomes if not isinstance(o, int))
-    setup_seconds = time.monotonic() - started
-    result = {
-        "clients": len(clients),
-        "joined": len(joined),
-        "failures": dict(failures),
-        "setup_s": setup_seconds,
+def load(url: str, room: int, cookies: list[str], options, rate: float, disconnects: int,
+         ca: str | None = None, origin: str | None = None,
+         duration: float | None = None) -> dict:  # fmt: skip
+    """The clients of chat-load.mjs against ``url`` (pages of ``origin``, ``url`` unless said):
+    their results, with their CPU time as the operating system counted it."""
+    settings = {
+        "url": url,
+        "origin": origin or url,
+        "ca": ca,
+        "room": room,
+        "cookies": cookies,
+        "userAgent": USER_AGENT,
+        "rate": rate,
+        "duration": options.duration if duration is None else duration,
+        "drain": options.drain,
+        "drainMax": options.drain_max,
+        "settleMax": options.settle_max,
+        "deflate": getattr(options, "deflate", False),
+        "disconnects": disconnects,
+        "connectConcurrency": options.connect_concurrency,
+        "joinTimeout": options.join_timeout,
+        "ackTimeout": 30,
     }
-    if not joined:
-        return result
-    start_seq = max(o for o in outcomes if isinstance(o, int))
-    for client in joined:
-        client.max_seq = client.complete = start_seq
-    senders = joined[: max(1, min(options.senders, len(joined)))]
-    others = [c for c in joined if c not in senders]
-    acks = {"ok": 0, "refused": Counter(), "seqs": set(), "ack_latency": [], "sent": 0}
-    ack_lock = threading.Lock()
-    stop_at = time.monotonic() + options.duration
-    stop_event = threading.Event()
-    chaos = {"cuts": 0, "back": 0, "failed": 0}
-    reconnections: list[threading.Thread] = []
-
-    def sender(index: int, client: ChatClient) -> None:
-        interval = len(senders) / options.rate
-        next_at = time.monotonic() + index * interval / len(senders)
-        for number in itertools.count():
-            delay = next_at - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            if time.monotonic() >= stop_at:
-                return
-            sent_at = time.perf_counter()
-
-            def acknowledged(answer, sent_at=sent_at):
-                with ack_lock:
-                    if answer and answer.get("ok"):
-                        acks["ok"] += 1
-                        acks["seqs"].add(answer["seq"])
-                        acks["ack_latency"].append(time.perf_counter() - sent_at)
-                    else:
-                        acks["refused"][(answer or {}).get("error", "none")] += 1
-
-            try:
-                client.emit(
-                    "send",
-                    {
-                        "room": room,
-                        "client_id": f"{index}-{number}-{sent_at}"[:64],
-                        "body": f"bench {sent_at:.6f}",
-                    },
-                    acknowledged,
-                )
-                with ack_lock:
-                    acks["sent"] += 1
-            except simple_websocket.ConnectionClosed:
-                with ack_lock:
-                    acks["refused"]["closed"] += 1
-            next_at += interval
-
-    def come_back(client: ChatClient) -> None:
-        time.sleep(random.uniform(0.2, 2.0))
-        for _attempt in range(3):
-            try:
-                client.connect()
-                client.join(client.complete)
-                chaos["back"] += 1
-                return
-            except Exception:  # tried again, then counted
-                client.close()
-                time.sleep(1)
-        chaos["failed"] += 1
-
-    def cut_off() -> None:
-        while not stop_event.wait(1 / options.disconnect_rate):
-            candidates = [c for c in others if c.connected]
-            if not candidates:
-                continue
-            client = random.choice(candidates)
-            client.close()
-            chaos["cuts"] += 1
-            thread = threading.Thread(target=come_back, args=(client,), daemon=True)
-            reconnections.append(thread)
-            thread.start()
-
-    threads = [
-        threading.Thread(target=sender, args=(i, c), daemon=True) for i, c in enumerate(senders)
-    ]
-    if disconnects and others:
-        threads.append(threading.Thread(target=cut_off, daemon=True))
-    load_started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads[: len(senders)]:
-        thread.join(options.duration + 30)
-    stop_event.set()
-    for thread in threads[len(senders) :] + reconnections:
-        thread.join(30)
-    # Drain: until every acknowledgement is in and every client has the newest number.
-    deadline = time.monotonic() + options.drain
-    while time.monotonic() < deadline:
-        with ack_lock:
-            pending = acks["sent"] - acks["ok"] - sum(acks["refused"].values())
-        newest = max(acks["seqs"], default=start_seq)
-        if pending <= 0 and all(c.max_seq >= newest for c in joined if c.connected):
-            break
-        time.sleep(0.1)
-    try:
-        last = (
-            senders[0].join(NOTHING)
-            if senders[0].connected
-            else max(acks["seqs"], default=start_seq)
-        )
-    except Exception:  # the acknowledged numbers stand in
-        last = max(acks["seqs"], default=start_seq)
-    expected = set(range(start_seq + 1, last + 1))
-    holders = [c for c in joined if c.connected]
-    lost = duplicated = overlap = 0
-    latencies: list[float] = []
-    deliveries = 0
-    last_receipt = load_started
-    for client in holders:
-        with client.lock:
-            held = {seq for seq in client.seqs if seq > start_seq}
-            lost += len(expected - held)
-            # Twice in the live stream, or twice in catch-up pages: the server repeating itself.
-            duplicated += sum(
-                max(client.live[seq] - 1, 0) + max(client.caught_up[seq] - 1, 0)
-                for seq in client.seqs
-                if seq > start_seq
-            )
-            # Once in a catch-up page and once live: stored while the client rejoined; the
-            # protocol's clients keep one per number (docs/chat.md).
-            overlap += sum(
-                1
-                for seq in client.seqs
-                if seq > start_seq and client.live[seq] and client.caught_up[seq]
-            )
-            latencies.extend(client.latencies)
-            deliveries += sum(n for seq, n in client.live.items() if seq > start_seq)
-            last_receipt = max(last_receipt, client.last_receipt)
-    in_batches(ChatClient.close, clients, 30)
-    latencies.sort()
-    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    window = max(last_receipt - load_started, options.duration)
-    result.update(
-        {
-            "messages": len(expected),
-            "acked": acks["ok"],
-            "refused": dict(acks["refused"]),
-            "msgs_per_s": len(expected) / options.duration,
-            "deliveries": deliveries,
-            "deliveries_per_s": deliveries / window,
-            "p50": quantiles[49] * 1000,
-            "p99": quantiles[98] * 1000,
-            "ack_p50": statistics.median(acks["ack_latency"]) * 1000 if acks["ack_latency"] else 0,
-            "lost": lost,
-            "duplicated": duplicated,
-            "overlap": overlap,
-            "holders": len(holders),
-            **chaos,
-        }
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    finished = subprocess.run(
+        [shutil.which("node") or "node", str(LOAD_SCRIPT)],
+        input=json.dumps(settings),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=options.join_timeout * 3 + options.settle_max + options.drain_max + 600,
+        check=False,
     )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if finished.returncode:
+        raise SystemExit(f"chat-load.mjs failed:\n{finished.stderr[-3000:]}")
+    result = json.loads(finished.stdout.splitlines()[-1])
+    result["load_cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return result
 
 
-def print_table(results: list[tuple[str, int, str, dict]]) -> None:
-    print(
-        f"{'server':<6}{'N':>5}{'variant':>12}{'joined':>8}{'msgs':>6}{'msg/s':>7}"
-        f"{'deliv/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ack p50':>9}{'lost':>6}{'dup':>5}"
-        f"{'both':>6}{'cut/back':>10}"
+def behind_nginx(clients: int, label: str, platform, cookies, env, options, servers) -> dict:
+    """The row of ``clients`` members spread by nginx over two app processes."""
+    ports, port = [free_port(), free_port()], free_port()
+    configuration, origin, ca = nginx_site(ports, port, env_folder(env) / "nginx")
+    # As in production: the origin is nginx's, which says who connected (X-Forwarded-For).
+    env = {**env, "PUBLIC_ORIGIN": origin, "TRUSTED_PROXIES": "1"}
+    pair = [start_app(f"app-{name}", env, p) for name, p in zip("ab", ports, strict=True)]
+    servers += pair
+    room = platform.add_room(clients)
+    for server in pair:
+        server.wait_until_up("/healthz")
+        if not options.cold:
+            first_connection(server, room, cookies[0], origin)
+    with nginx(configuration, port):
+        result = measured(
+            pair, lambda: load(origin, room, cookies[:clients], options, options.rate, 0, ca)
+        )
+    return {
+        "clients": clients,
+        "database": label + " 2 proc",
+        "rate": options.rate,
+        "disconnects": 0,
+        "app": result,
+    }
+
+
+def first_connection(server: "Server", room: int, cookie: str, origin: str | None = None) -> None:
+    """One member connects and joins alone before the crowd, so that the process registers
+    itself for presence (irooms.presence.process_id) on a quiet pool: see ``--cold``."""
+    options = argparse.Namespace(
+        duration=0, drain=5, drain_max=5, settle_max=0, connect_concurrency=1, join_timeout=60
     )
-    for server, n, variant, row in results:
-        if "p50" not in row:
-            print(f"{server:<6}{n:>5}{variant:>12}{row['joined']:>8}  no client joined")
-            continue
+    url = f"http://127.0.0.1:{server.port}"
+    result = load(url, room, [cookie], options, 1, 0, origin=origin, duration=0)
+    if result["joined"] != 1:
+        raise SystemExit(f"a minted cookie could not join on {server.name}: {result}")
+
+
+def measured(servers: list[Server], run) -> dict:
+    """``run()``'s result, with the servers' CPU time during it and what their logs said."""
+    for server in servers:
+        server.new_complaints()
+    cpu = sum(server.cpu_seconds() for server in servers)
+    result = run()
+    result["server_cpu_s"] = sum(server.cpu_seconds() for server in servers) - cpu
+    result["complaints"] = [line for server in servers for line in server.new_complaints()]
+    result["load_average"] = os.getloadavg()
+    return result
+
+
+# Output.
+def ms(value) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def ratio(app, bare) -> str:
+    return "-" if app is None or not bare else f"x{app / bare:.1f}"
+
+
+def print_table(rows: list[dict]) -> None:
+    print(
+        f"{'clients':>7} {'database':<22}{'rate':>5}{'cuts':>6}{'joined':>13}{'p50':>7}{'p99':>7}"
+        f"{'deliv/s':>9}{'lost':>7}{'dup':>5}{'both':>6}{'ackfail':>8}"
+        f"{'bare p50/p99':>14}{'ratio p50/p99':>15}"
+    )
+    for row in rows:
+        app, bare = row["app"], row.get("bare") or {}
+        join = f"{app['joined']} {app['join_seconds'] or 0:.0f}s"
+        cuts = f"{app['cuts']}/{app['reconnected']}"
         print(
-            f"{server:<6}{n:>5}{variant:>12}{row['joined']:>8}{row['messages']:>6}"
-            f"{row['msgs_per_s']:>7.1f}{row['deliveries_per_s']:>9.0f}{row['p50']:>9.1f}"
-            f"{row['p99']:>9.1f}{row['ack_p50']:>9.1f}{row['lost']:>6}{row['duplicated']:>5}"
-            f"{row['overlap']:>6}{row['cuts']:>5}/{row['back']:<4}"
+            f"{row['clients']:>7} {row['database']:<22}{row['rate']:>5g}"
+            f"{cuts:>6}{join:>13}{ms(app['p50_ms']):>7}"
+            f"{ms(app['p99_ms']):>7}{app['deliveries_per_s']:>9.0f}{app['lost']:>7}"
+            f"{app['duplicated']:>5}{app['both']:>6}{sum(app['ack_failures'].values()):>8}"
+            f"{ms(bare.get('p50_ms')) + '/' + ms(bare.get('p99_ms')):>14}"
+            f"{ratio(app['p50_ms'], bare.get('p50_ms')) + '/' + ratio(app['p99_ms'], bare.get('p99_ms')):>15}"  # noqa: E501
         )
-    for server, n, variant, row in results:
-        notes = []
-        if row["failures"]:
-            notes.append(f"failed to join: {row['failures']}")
-        if row.get("refused"):
-            notes.append(f"sends refused: {row['refused']}")
-        if row.get("failed"):
-            notes.append(f"{row['failed']} clients did not come back")
-        if row.get("holders", row["joined"]) < row["joined"]:
-            notes.append(f"{row['joined'] - row['holders']} clients not connected at the end")
-        if notes:
-            print(f"{server} N={n} {variant}: " + "; ".join(notes))
-    by_key = {(server, n, variant): row for server, n, variant, row in results}
-    for (server, n, variant), row in by_key.items():
-        bare = by_key.get(("bare", n, variant))
-        if server != "app" or not bare or "p50" not in row or "p50" not in bare:
-            continue
-        print(
-            f"app/bare N={n} {variant}: p50 latency x{row['p50'] / max(bare['p50'], 1e-9):.2f}, "
-            f"deliveries/s x{row['deliveries_per_s'] / max(bare['deliveries_per_s'], 1e-9):.2f}"
-        )
+    print()
+    print(
+        f"{'clients':>7} {'database':<22}{'rate':>5}{'cuts':>5}  {'server':<6}{'sent':>6}"
+        f"{'last':>6}{'joined':>13}{'settle':>7}{'lost':>7}{'rejoin r/s/g':>14}"
+        f"{'CPU srv':>9}{'CPU load':>9}{'load busy':>10}  load avg"
+    )
+    for row in rows:
+        for server in ("app", "bare"):
+            result = row.get(server)
+            if not result:
+                continue
+            join = f"{result['joined']} {result['join_seconds'] or 0:.0f}s"
+            rejoins = "{reconnect}/{resync}/{gap}".format(**result["rejoins"])
+            print(
+                f"{row['clients']:>7} {row['database']:<22}{row['rate']:>5g}"
+                f"{result['cuts']:>5}  {server:<6}{result['sent']:>6}{result['last']:>6}"
+                f"{join:>13}{result['settle_seconds']:>6.0f}s{result['lost']:>7}{rejoins:>14}"
+                f"{result['server_cpu_s']:>8.1f}s{result['load_cpu_s']:>8.1f}s"
+                f"{result['loop_utilisation_load']:>9.0%}"
+                f"  {' '.join(f'{x:.2f}' for x in result['load_average'])}"
+            )
+    for row in rows:
+        for server in ("app", "bare"):
+            result = row.get(server) or {}
+            notes = []
+            if result.get("join_failures"):
+                notes.append(f"join failures {result['join_failures']}")
+            if result.get("ack_failures"):
+                notes.append(f"sends not acknowledged {result['ack_failures']}")
+            if result.get("lost"):
+                notes.append(f"{result['lost']} lost at {result['lost_clients']} clients")
+            if result.get("complaints"):
+                distinct = list(
+                    dict.fromkeys(re.sub(r"^\S+ \S+ ", "", c) for c in result["complaints"])
+                )
+                notes.append(
+                    f"{len(result['complaints'])} log lines of trouble, e.g. "
+                    + " | ".join(line[:300] for line in distinct[:3])
+                )
+            if notes:
+                print(f"{server} {row['clients']} {row['database']} {row['rate']:g}/s "
+                      f"{row['disconnects']} cuts: " + "; ".join(notes))  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", default="100,500", help="numbers of clients, comma-separated")
+    parser.add_argument(
+        "--clients", default="100,500,1000,2000", help="room sizes, comma-separated"
+    )
     parser.add_argument("--rate", type=float, default=20.0, help="messages a second in all")
-    parser.add_argument("--senders", type=int, default=4, help="clients that post")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per run")
-    parser.add_argument("--drain", type=float, default=20.0, help="seconds to wait for stragglers")
     parser.add_argument(
-        "--disconnects", action="store_true", help="also run with random forced disconnects"
+        "--disconnects", default="0,50", help="forced disconnects per run, e.g. 0,50"
+    )
+    parser.add_argument("--slow", default="1000@4", help="one more run, CLIENTS@RATE ('' for none)")
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds of messages per run")
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=10.0,
+        help="after the load, seconds without news before what is missing counts as lost",
+    )
+    parser.add_argument("--drain-max", type=float, default=180.0, help="longest drain in seconds")
+    parser.add_argument(
+        "--settle-max",
+        type=float,
+        default=300.0,
+        help="longest wait, after the joins, for their announcements to quiet down",
+    )
+    parser.add_argument("--database", help="a PostgreSQL URL (default: a SQLite file)")
+    parser.add_argument("--redis", help="a Redis URL for the app's message queue and limits")
+    parser.add_argument(
+        "--two-processes", type=int, default=2000, help="clients of the run behind nginx (0: none)"
+    )
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare server")
+    parser.add_argument("--connect-concurrency", type=int, default=100)
+    parser.add_argument("--join-timeout", type=float, default=60.0)
+    parser.add_argument(
+        "--deflate",
+        action="store_true",
+        help="clients offer permessage-deflate, as browsers do (then they are the bottleneck)",
     )
     parser.add_argument(
-        "--disconnect-rate", type=float, default=5.0, help="forced disconnects a second"
+        "--cold",
+        action="store_true",
+        help="no lone first connection: the crowd meets each process before it has registered",
     )
-    parser.add_argument("--timeout", type=float, default=1200.0, help="overall limit in seconds")
+    parser.add_argument("--logs", help="keep the servers' logs in this folder")
     options = parser.parse_args()
     counts = [int(n) for n in options.clients.split(",") if n.strip()]
-    most = max(counts)
-    threads = most + 100  # one per WebSocket for its whole life, and some for HTTP
-    servers: list[subprocess.Popen] = []
-
-    def give_up() -> None:
-        print(f"overall timeout of {options.timeout:.0f} s reached: stopping", flush=True)
-        for server in servers:
-            server.kill()
-        os._exit(3)
-
-    watchdog = threading.Timer(options.timeout, give_up)
-    watchdog.daemon = True
-    watchdog.start()
-    results = []
-    with tempfile.TemporaryDirectory() as workdir:
+    cuts = [int(n) for n in options.disconnects.split(",") if n.strip()]
+    plan = [(n, options.rate, c) for n in counts for c in cuts]
+    if options.slow:
+        slow_clients, slow_rate = options.slow.split("@")
+        plan.append((int(slow_clients), float(slow_rate), 0))
+    two = options.two_processes if options.redis else 0
+    most = max([n for n, _, _ in plan] + [two])
+    label = "PostgreSQL+Redis" if options.database else "SQLite"
+    if options.redis and not options.database:
+        label = "SQLite+Redis"
+    # Stopped from outside, the servers and the database go too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    for name in UNWANTED:
+        os.environ.pop(name, None)
+    os.environ.pop("REDIS_URL", None)
+    secret_key = secrets.token_hex(32)
+    print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+          f"{os.cpu_count()} cores shared by servers, clients and whatever else runs")  # fmt: skip
+    rows: list[dict] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-chat-") as folder,
+        database(options.database, Path(folder)) as url,
+    ):
+        workdir = Path(folder)
+        platform = Platform(url, secret_key)
+        platform.migrate()
+        started = time.monotonic()
+        platform.add_members(most)
+        cookies = platform.mint_cookies()
+        print(f"{len(cookies)} members made and their sessions minted in "
+              f"{time.monotonic() - started:.1f} s")  # fmt: skip
         env = {
             **os.environ,
-            "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{workdir}/bench.sqlite",
-            "SECRET_KEY": "benchmark secret key",
-            "LOGIN_LIMIT_PER_ADDRESS": "100000 per minute",
-            "CHAT_RATE": CHAT_RATE,
-            "CHAT_BURST": CHAT_BURST,
-            # a connection for each of many joins at once, instead of waiting for one of 15
-            "DATABASE_POOL_SIZE": os.environ.get("DATABASE_POOL_SIZE", "100"),
-            "GUNICORN_CMD_ARGS": "--worker-connections 10000 --timeout 120 --graceful-timeout 5",
+            "DATABASE_URL": url,
+            "SECRET_KEY": secret_key,
+            "STORAGE_DIR": str(workdir / "storage"),
+            "RATELIMIT_KEY_PREFIX": f"bench-chat-{secrets.token_hex(4)}",
+            "LOG_LEVEL": "warning",
         }
-        env.pop("REDIS_URL", None)
-        env.pop("PUBLIC_ORIGIN", None)
-        subprocess.run(
-            [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        made = subprocess.run(
-            [str(BIN / "python"), "-c", SETUP_SNIPPET, str(most), PASSWORD],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        room = int(made.stdout.split()[-1])
-        app_port, bare_port = pages.free_port(), pages.free_port()
+        if options.redis:
+            env["REDIS_URL"] = options.redis
+        servers: list[Server] = []
         try:
-            # The origin the clients send: simple-websocket's handshake leaves the port out of Host.
-            app_env = {**env, "PUBLIC_ORIGIN": f"http://127.0.0.1:{app_port}"}
-            app = pages.start_gunicorn(
-                app_env, app_port, argparse.Namespace(workers=1, threads=threads)
-            )
+            app = start_app("app", env)
             servers.append(app)
-            bare = start_bare(workdir, bare_port, threads, env)
-            servers.append(bare)
-            pages.wait_until_up(app_port)
-            wait_for_port(bare_port, bare)
-            started = time.monotonic()
-            # A few at a time: each login checks an Argon2 hash, which takes the server's cores.
-            logins = in_batches(
-                lambda i: pages.log_in(app_port, f"bench{i}@example.org", PASSWORD),
-                list(range(most)),
-                120,
-                batch=2 * (os.cpu_count() or 1),
+            bare = None if options.no_bare else start_bare(env)
+            servers += [bare] if bare else []
+            app.wait_until_up("/healthz")
+            if bare:
+                bare.wait_until_up("/socket.io/?EIO=4&transport=polling")
+            check_room = platform.add_room(1)
+            opens_page_as_member(
+                f"http://127.0.0.1:{app.port}", check_room, cookies[0], "Bench member 0"
             )
-            cookies = [c for c in logins if isinstance(c, str)]
-            print(
-                f"gunicorn: 1 worker x {threads} threads (gthread), app on SQLite "
-                f"({'given DATABASE_URL' if os.environ.get('DATABASE_URL') else 'WAL'}) with "
-                f"CHAT_RATE={CHAT_RATE} CHAT_BURST={CHAT_BURST} (raised from 5/s, burst 10); "
-                f"{os.cpu_count()} cores shared with the clients"
-            )
-            print(
-                f"clients: WebSocket (Engine.IO 4 over simple-websocket); {len(cookies)}/{most} "
-                f"logged in over HTTP in {time.monotonic() - started:.0f} s; {options.senders} "
-                f"senders, {options.rate:g} messages/s in all, {options.duration:g} s per run"
-                + (
-                    f", {options.disconnect_rate:g} forced disconnects/s"
-                    if options.disconnects
-                    else ""
-                )
-            )
-            variants = [("steady", False)] + (
-                [("disconnects", True)] if options.disconnects else []
-            )
-            for n in counts:
-                for variant, cut in variants:
-                    for server, port, jar in (
-                        ("app", app_port, cookies),
-                        ("bare", bare_port, [""] * most),
-                    ):
-                        row = run(f"http://127.0.0.1:{port}", room, jar[:n], options, cut)
-                        results.append((server, n, variant, row))
-                        print(
-                            f"  done: {server} N={n} {variant}: {row['joined']}/{n} joined "
-                            f"in {row['setup_s']:.0f} s",
-                            flush=True,
-                        )
+            print("a minted cookie opens the room's page as its member")
+            if not options.cold:
+                first_connection(app, check_room, cookies[0])
+                print("a minted cookie connects and joins the room's chat")
+            for n, rate, disconnects in plan:
+                row = {"clients": n, "database": label, "rate": rate, "disconnects": disconnects}
+                room = platform.add_room(n)
+                for name, server in (("app", app), ("bare", bare)):
+                    if server is None:
+                        continue
+                    origin = f"http://127.0.0.1:{server.port}"
+                    row[name] = result = measured(
+                        [server],
+                        functools.partial(
+                            load, origin, room, cookies[:n], options, rate, disconnects
+                        ),
+                    )
+                    print(
+                        f"  {name} {n} clients {rate:g}/s {disconnects} cuts: "
+                        f"{result['joined']} joined in {result['join_seconds'] or 0:.0f} s, "
+                        f"p50 {ms(result['p50_ms'])} p99 {ms(result['p99_ms'])} ms, "
+                        f"lost {result['lost']}, dup {result['duplicated']}",
+                        flush=True,
+                    )
+                rows.append(row)
+            if two:
+                for server in servers:
+                    server.stop()
+                rows.append(behind_nginx(two, label, platform, cookies, env, options, servers))
         finally:
             for server in servers:
-                stop(server)
-    watchdog.cancel()
-    print_table(results)
+                server.stop()
+            if options.logs:
+                Path(options.logs).mkdir(parents=True, exist_ok=True)
+                for log in workdir.glob("*.log"):
+                    shutil.copy(log, Path(options.logs) / log.name)
+            with contextlib.suppress(Exception):
+                from learnplatform.extensions import db
+
+                with platform.app.app_context():
+                    db.engine.dispose()
+    print()
+    print_table(rows)
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
