@@ -33,3 +33,13 @@ keepalive = 5
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 control_socket_disable = True
+
+
+def post_request(worker, req, environ, resp):
+    """After each request, let the loop poll its sockets before this connection's next one: a
+    request that never waits on a socket (pages on SQLite) would otherwise keep the loop, and a
+    keep-alive client that sends its next request at once would be served again and again while
+    the others wait (p99 of 1-3 s at 8 connections for a p50 of 10 ms)."""
+    from learnplatform.serving import pause
+
+    pause()
