@@ -43,3 +43,16 @@ def post_request(worker, req, environ, resp):
     from learnplatform.serving import pause
 
     pause()
+
+
+def post_worker_init(worker):
+    """Register the process for the chat (irooms.presence) as soon as it serves, rather than at
+    its first connection, when a crowd reconnecting to a restarted process would wait for the
+    database pool all at once while the registration asked it for one more connection."""
+    from irooms.presence import process_id
+
+    try:
+        with worker.wsgi.app_context():
+            process_id()
+    except Exception:  # the database is away: the first connection registers it
+        worker.log.exception("chat process registration failed")

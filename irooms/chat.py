@@ -8,6 +8,7 @@ Acknowledgements are ``{"ok": True, ...}`` or ``{"ok": False, "error": <code>}``
 
 import functools
 import json
+from contextvars import ContextVar
 from datetime import timedelta
 
 from flask import (
@@ -142,7 +143,9 @@ def on_error(error):
     db.session.rollback()
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return {"ok": False, "error": "unavailable"}
-    current_app.logger.exception("chat event %s failed", request.event.get("message"))
+    # connect and disconnect handlers have no request.event
+    event = getattr(request, "event", None) or {}
+    current_app.logger.exception("chat event %s failed", event.get("message"))
     return {"ok": False, "error": "server_error"}
 
 
@@ -280,17 +283,39 @@ def _enter(room: Room, membership: Membership | None) -> None:
     )
 
 
+#: set while this greenlet (or thread) announces someone offline
+_announcing: ContextVar[bool] = ContextVar("announcing", default=False)
+
+
 def announce_if_gone(room_id: int, user_id: int) -> None:
     """Tell the room, in every process, that ``user_id`` went offline if none of their
     connections is left in it. Checked after the commit: of two tabs closing at once, the
-    last to commit sees none left (both may, and a second ``offline`` changes nothing)."""
+    last to commit sees none left (both may, and a second ``offline`` changes nothing).
+
+    Sending to a connection whose client stopped answering pings closes it on the spot, and
+    its disconnect handler announces again from inside this emit: an announcement made during
+    another goes to a background task, else 2,000 sockets dropping at once nest until Python's
+    recursion limit (seen in bench/chat.py)."""
+    if _announcing.get():
+        app = current_app._get_current_object()
+        socketio.start_background_task(_announce_later, app, room_id, user_id)
+        return
     still_here = db.session.scalar(
         select(ChatPresence.sid)
         .where(ChatPresence.room_id == room_id, ChatPresence.user_id == user_id, presence.live())
         .limit(1)
     )
     if still_here is None:
-        socketio.emit("offline", {"room": room_id, "user": user_id}, to=channel(room_id))
+        token = _announcing.set(True)
+        try:
+            socketio.emit("offline", {"room": room_id, "user": user_id}, to=channel(room_id))
+        finally:
+            _announcing.reset(token)
+
+
+def _announce_later(app, room_id: int, user_id: int) -> None:
+    with app.app_context():
+        announce_if_gone(room_id, user_id)
 
 
 @room_event("leave")
