@@ -49,10 +49,10 @@ def tab_on(browser, request):
 
 
 def test_two_people_on_two_processes_chat_through_nginx(tab_on):
-    app, _ = processes.stack_database()
-    people = processes.add_people(app)
+    with processes.stack_database() as (app, _):
+        people = processes.add_people(app)
+        room_id, _ = processes.add_room(app, people)
     (_, host_email), (_, member_email) = people
-    room_id, _ = processes.add_room(app, people)
     on_a, on_b = processes.stack_servers()
 
     host, member = tab_on(on_a), tab_on(on_b)

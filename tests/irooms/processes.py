@@ -320,10 +320,17 @@ def stack_settings() -> dict[str, str]:
     return read_environment(Path(STACK))
 
 
-def stack_database() -> tuple:
-    """The stack's database as (app, url), as ``own_database`` gives its own."""
+@contextlib.contextmanager
+def stack_database():
+    """The stack's database as (app, url), as ``own_database`` gives its own; its connections
+    closed at the end."""
     url = stack_settings()["DATABASE_URL"]
-    return seeding_app(url), url
+    app = seeding_app(url)
+    try:
+        yield app, url
+    finally:
+        with app.app_context():
+            db.engine.dispose()
 
 
 def _connection(base_url: str, tls: ssl.SSLContext | None) -> http.client.HTTPConnection:

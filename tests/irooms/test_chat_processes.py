@@ -75,7 +75,8 @@ def database(tmp_path_factory):
     """A PostgreSQL database of this module, migrated, dropped at the end: (app, url); the
     stack's own through the stack."""
     if processes.STACK:
-        yield stack_database()
+        with stack_database() as made:
+            yield made
         return
     with own_database(SERVER_DATABASE_URL, tmp_path_factory.mktemp("database")) as made:
         yield made
