@@ -79,11 +79,15 @@ def test_a_logged_in_persons_requests_carry_their_account(client, login_as, caps
     )
 
 
-def test_the_reset_token_in_an_address_stays_out_of_the_log(app, client, create_user, capsys):
-    user = create_user()
+def reset_link(app, client, user) -> tuple[str, str]:
+    """The password-reset link e-mailed to ``user``, and the token it carries."""
     post_form(client, "/password/reset", {"email": user.email})
     link = link_in(outbox(app, user.email)[-1])
-    token = link.rsplit("/", 1)[1]
+    return link, link.rsplit("/", 1)[1]
+
+
+def test_the_reset_token_in_an_address_stays_out_of_the_log(app, client, create_user, capsys):
+    link, token = reset_link(app, client, create_user())
     capsys.readouterr()
 
     assert client.get(link).status_code == 200
@@ -148,10 +152,7 @@ def test_production_logs_json_unless_told_otherwise(monkeypatch, tmp_path):
 
 def test_a_refused_form_at_a_secret_address_logs_its_rule(app, client, create_user, caplog):
     """The security log names the route of a refusal, never the address that carries a token."""
-    user = create_user()
-    post_form(client, "/password/reset", {"email": user.email})
-    link = link_in(outbox(app, user.email)[-1])
-    token = link.rsplit("/", 1)[1]
+    link, token = reset_link(app, client, create_user())
     caplog.clear()
     assert client.post(link, data={"password": "no token sent"}).status_code == 400
     assert "csrf.failure" in caplog.text
