@@ -196,6 +196,9 @@ class LiveSession(db.Model):
     conference_url: Mapped[str | None] = mapped_column(String(2000))
     #: the webinar holding the session's recording, once there is one
     webinar_id: Mapped[int | None] = mapped_column(ForeignKey("webinars.id", ondelete="SET NULL"))
+    #: raised each time the session moves, so that calendars replace the event they hold (the
+    #: SEQUENCE of RFC 5545)
+    sequence: Mapped[int] = mapped_column(default=0, server_default="0")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -131,6 +131,8 @@ def _register_blueprints(app: Flask) -> None:
     from learnplatform.accounts import bp as accounts_bp
     from learnplatform.admin import bp as admin_bp
     from learnplatform.api import bp as api_bp
+    from learnplatform.calendars import bp as calendars_bp
+    from learnplatform.notifications import bp as notifications_bp
     from learnplatform.stats import bp as stats_bp
     from learnplatform.stats import cli as stats_cli
 
@@ -143,3 +145,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(courses.bp, url_prefix="/courses")
     app.register_blueprint(courses.verify_bp)
     app.register_blueprint(irooms.bp, url_prefix="/irooms")
+    app.register_blueprint(notifications_bp, url_prefix="/notifications")
+    app.register_blueprint(calendars_bp, url_prefix="/calendar")

@@ -6,7 +6,7 @@ from email.message import EmailMessage
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import String, Text
+from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learnplatform.audit import utcnow
@@ -27,8 +27,24 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(200))
     #: body, plain text
     body: Mapped[str] = mapped_column(Text)
+    #: the same body as HTML, sent beside the plain text when there is one
+    html: Mapped[str | None] = mapped_column(Text)
+    #: further headers: ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` for notifications
+    headers: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    #: an iCalendar object sent as a ``text/calendar`` part (a session's invitation)
+    calendar: Mapped[str | None] = mapped_column(Text)
+    #: the e-mail, once: written twice with the same key (a job run twice), it is one message
+    key: Mapped[str | None] = mapped_column(String(200), unique=True)
     #: UTC time the SMTP server accepted it; ``None`` while it waits in the outbox
     sent_at: Mapped[datetime | None]
+    #: tries so far to hand it to the SMTP server
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: UTC time of the next try; ``None`` once sent, given up, or when no SMTP server is set
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: a sender that took it holds it until then; another may take it after, if it is not sent
+    claimed_until: Mapped[datetime | None]
+    #: what the SMTP server or the network said at the last failed try
+    last_error: Mapped[str | None] = mapped_column(String(500))
 
 
 def send_mail(user, subject, template: str, **context) -> OutboxMessage:
