@@ -85,6 +85,11 @@ def on_disconnect(reason=None):
         announce_if_gone(room_id, user_id)
 
 
+#: where a page's connections are, each needing the login that opened it: the chat's and the
+#: bell's (learnplatform.notifications.live)
+LOGGED_IN_NAMESPACES = ("/", "/notifications")
+
+
 @sessions_ended.connect
 def close_connections(app, user_id: int, login_session_id: int | None = None) -> None:
     """Close the live connections of ended login sessions, in whichever process holds them."""
@@ -97,7 +102,8 @@ def close_connections(app, user_id: int, login_session_id: int | None = None) ->
 
     def disconnect_all(response=None):
         for sid in sids:
-            socketio.server.disconnect(sid, namespace="/")
+            for namespace in LOGGED_IN_NAMESPACES:  # each sid is of one of them
+                socketio.server.disconnect(sid, namespace=namespace)
         return response
 
     if has_request_context():

@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
         audit,
         cli,
         errors,
+        jobs,
         logs,
         metrics,
         numbers,
@@ -81,6 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
+    jobs.init_app(app)
     metrics.init_app(app)
     if app.config["REQUEST_QUEUE_TIMEOUT"] > 0:
         # Around all that runs the platform, Socket.IO's middleware too: nothing that waited

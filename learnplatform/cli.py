@@ -52,6 +52,21 @@ def outbox(recipient, limit):
         click.echo(message.body)
 
 
+@click.command("worker")
+@with_appcontext
+@click.option("--workers", type=click.IntRange(min=1), help="Jobs run at once (JOBS_WORKERS).")
+@click.option("--no-periodic", is_flag=True, help="Leave the periodic jobs to another worker.")
+def worker(workers, no_periodic):
+    """Run the background jobs (e-mail, reminders, digests) until stopped."""
+    from flask import current_app
+
+    from learnplatform import jobs
+
+    if current_app.config["JOBS_IMMEDIATE"]:
+        raise click.UsageError("JOBS_IMMEDIATE is set: jobs run where they are queued.")
+    jobs.run_worker(workers or current_app.config["JOBS_WORKERS"], periodic=not no_periodic)
+
+
 @click.command("demo-data")
 @with_appcontext
 @click.option(
@@ -137,5 +152,5 @@ def demo_accounts(url):
 
 def init_app(app: Flask) -> None:
     """Register the commands on ``app``."""
-    for command in (create_admin, outbox, demo_data, demo_accounts):
+    for command in (create_admin, outbox, worker, demo_data, demo_accounts):
         app.cli.add_command(command)

@@ -145,6 +145,19 @@ def from_environment(instance_path: Path) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": _flag("MAIL_USE_TLS", default=True),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Learning Platform <no-reply@localhost>"),
+        # SSL from the first byte (port 465) rather than STARTTLS.
+        "MAIL_USE_SSL": _flag("MAIL_USE_SSL"),
+        # Tries to hand an e-mail to the SMTP server, minutes apart doubling from one (1, 2, 4...
+        # up to 6 hours), before it is given up and listed by `flask outbox --failed`.
+        "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 12),
+        # Background jobs (learnplatform.jobs): Redis when set, else a SQLite file.
+        "JOBS_REDIS_URL": os.environ.get("JOBS_REDIS_URL") or redis_url,
+        "JOBS_DATABASE": os.environ.get("JOBS_DATABASE") or str(instance_path / "jobs.sqlite"),
+        "JOBS_WORKERS": _int("JOBS_WORKERS", 4),
+        # Run each job at once in the process that asks for it, without a worker (tests).
+        "JOBS_IMMEDIATE": _flag("JOBS_IMMEDIATE"),
+        # Daily digests leave at this hour of each person's own time zone.
+        "DIGEST_HOUR": _int("DIGEST_HOUR", 7),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
     }

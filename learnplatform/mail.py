@@ -1,16 +1,47 @@
-"""E-mail: sent through SMTP when a server is configured, otherwise kept in the outbox table."""
+"""E-mail, written in the same transaction as what it tells and handed to SMTP by a job.
 
+Every e-mail is first a row of the outbox, written with the event it tells of, so that a
+message exists exactly when the event does. After the commit a job hands it to the SMTP server
+(``MAIL_SERVER``); without one, it stays in the outbox for ``flask outbox`` to print.
+
+Delivery survives an SMTP server that is down: a failed try leaves the message waiting, tried
+again 1, 2, 4... minutes later (at most every six hours, ``MAIL_MAX_ATTEMPTS`` tries), by the
+job of the next minute if not sooner. A message is sent once: a sender takes it with a
+conditional UPDATE before it talks to the server, and a message written twice under one ``key``
+is one row. (A sender that dies between the server's "250 OK" and its own commit leaves the
+message to be sent again when its hold runs out; the Message-ID is the same both times, so that
+mail systems that deduplicate do.)
+"""
+
+import logging
 import smtplib
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from flask import current_app, render_template
+from flask import current_app, g, render_template
 from flask_babel import force_locale
-from sqlalchemy import JSON, String, Text
+from jinja2 import TemplateNotFound
+from pytz import timezone
+from sqlalchemy import JSON, String, Text, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from learnplatform import jobs
 from learnplatform.audit import utcnow
+from learnplatform.choices import is_time_zone
 from learnplatform.extensions import db
+
+log = logging.getLogger(__name__)
+
+#: how long a sender holds a message it took before another may take it
+HOLD = timedelta(minutes=5)
+#: the longest wait between two tries
+LONGEST_WAIT = timedelta(hours=6)
+#: messages one run of the periodic job takes at most
+BATCH = 500
 
 
 class OutboxMessage(db.Model):
@@ -47,31 +78,217 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500))
 
 
-def send_mail(user, subject, template: str, **context) -> OutboxMessage:
-    """Render ``templates/email/<template>.txt`` for ``user`` and send it, or keep it in the outbox.
+@dataclass(frozen=True)
+class Addressee:
+    """Someone written to who may have no account (an invitation): what an e-mail needs of them."""
 
-    The subject (a lazy string) and the body are written in the recipient's own interface
-    language, whoever's request sends them. E-mails are plain text, so whatever a user typed
-    (a name, a room title) reaches the recipient as text and never as markup.
+    email: str
+    name: str = ""
+    language: str = "en"
+    time_zone: str = "UTC"
+
+
+@contextmanager
+def as_seen_by(person) -> Iterator[None]:
+    """Render, for the duration, in ``person``'s language and time zone (``format_datetime`` and
+    the translations), whoever's request this is."""
+    zone = person.time_zone if is_time_zone(getattr(person, "time_zone", None)) else "UTC"
+    with force_locale(person.language or "en"):
+        context = g._flask_babel  # Flask-Babel's, which force_locale has just made sure of
+        before = getattr(context, "babel_tzinfo", None)
+        context.babel_tzinfo = timezone(zone)
+        try:
+            yield
+        finally:
+            context.babel_tzinfo = before
+
+
+def send_mail(
+    recipient,
+    subject,
+    template: str,
+    *,
+    key: str | None = None,
+    headers: dict | None = None,
+    calendar: bytes | None = None,
+    **context,
+) -> OutboxMessage | None:
+    """Write ``templates/email/<template>.txt`` (and ``.html`` beside it, if there is one) for
+    ``recipient`` (a user, or an ``Addressee``) into the outbox, and send it after the commit.
+
+    The subject (a lazy string) and the body are written in the recipient's own language and
+    time zone, whoever's request sends them. Whatever a user typed (a name, a room title)
+    reaches the recipient as text: the plain-text part is not HTML, and the HTML part is
+    rendered with autoescaping. With ``key``, the message is written once whatever the number of
+    calls (None is returned for the repeats).
     """
-    recipient = user.email
-    with force_locale(user.language or "en"):
+    with as_seen_by(recipient):
         subject = str(subject)
-        body = render_template(f"email/{template}.txt", user=user, **context)
-    message = OutboxMessage(recipient=recipient, subject=subject, body=body)
-    db.session.add(message)
-    config = current_app.config
-    if config["MAIL_SERVER"]:
-        email = EmailMessage()
-        email["From"] = config["MAIL_SENDER"]
-        email["To"] = recipient
-        email["Subject"] = subject
-        email.set_content(body)
-        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
-            if config["MAIL_USE_TLS"]:
-                smtp.starttls()
-            if config["MAIL_USERNAME"]:
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
-            smtp.send_message(email)
-        message.sent_at = utcnow()
+        body = render_template(f"email/{template}.txt", user=recipient, **context)
+        try:
+            html = render_template(f"email/{template}.html", user=recipient, **context)
+        except TemplateNotFound:
+            html = None
+    message = OutboxMessage(
+        recipient=recipient.email,
+        subject=subject,
+        body=body,
+        html=html,
+        headers=headers or {},
+        calendar=calendar.decode() if calendar else None,
+        key=key,
+        next_attempt_at=utcnow() if current_app.config["MAIL_SERVER"] else None,
+    )
+    if key is not None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(message)
+        except IntegrityError:
+            return None  # written before
+    else:
+        db.session.add(message)
+        db.session.flush()
+    if message.next_attempt_at is not None:
+        deliver.schedule(message.id)
     return message
+
+
+@jobs.job()
+def deliver(message_id: int) -> None:
+    """Hand one message to the SMTP server, if it still waits and nobody else holds it."""
+    _send_due(select(OutboxMessage.id).where(OutboxMessage.id == message_id))
+
+
+@jobs.periodic(jobs.every_minute)
+def deliver_waiting(now: datetime | None = None) -> int:
+    """Hand every message whose time has come to the SMTP server (those whose first try was
+    lost, and those to try again); how many were sent."""
+    now = now or utcnow()
+    return _send_due(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(BATCH),
+        now,
+    )
+
+
+def _send_due(ids_query, now: datetime | None = None) -> int:
+    """Send the due messages among ``ids_query``'s over one SMTP connection, opened at the
+    first; stop at the first failure to reach the server (the others wait their turn)."""
+    config = current_app.config
+    if not config["MAIL_SERVER"]:
+        return 0
+    sent = 0
+    now = now or utcnow()
+    with ExitStack() as stack:
+        smtp = None
+        for message_id in db.session.scalars(ids_query).all():
+            message = _take(message_id, now)
+            if message is None:
+                continue
+            try:
+                if smtp is None:
+                    smtp = stack.enter_context(_connect(config))
+                smtp.send_message(_email(message, config))
+            except (OSError, smtplib.SMTPException) as error:
+                _failed(message, now, error, config["MAIL_MAX_ATTEMPTS"])
+                if not isinstance(error, smtplib.SMTPRecipientsRefused):
+                    break  # the server is away or refuses us: the others wait their turn too
+                continue
+            message.sent_at = utcnow()
+            message.next_attempt_at = message.claimed_until = None
+            db.session.commit()
+            sent += 1
+    return sent
+
+
+def _take(message_id: int, now: datetime) -> "OutboxMessage | None":
+    """Hold the message for this sender if it waits and nobody holds it; else ``None``."""
+    taken = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
+        .values(claimed_until=now + HOLD, attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return db.session.get(OutboxMessage, message_id) if taken else None
+
+
+def _failed(message: "OutboxMessage", now: datetime, error: Exception, most: int) -> None:
+    """Note the failure and when to try again; give up after ``most`` tries."""
+    wait = min(timedelta(minutes=2 ** (message.attempts - 1)), LONGEST_WAIT)
+    message.next_attempt_at = now + wait if message.attempts < most else None
+    message.claimed_until = None
+    message.last_error = f"{type(error).__name__}: {error}"[:500]
+    db.session.commit()
+    log.warning(
+        "e-mail %s to the SMTP server failed (try %s): %s",
+        message.id,
+        message.attempts,
+        message.last_error,
+    )
+
+
+@contextmanager
+def _connect(config) -> Iterator[smtplib.SMTP]:
+    host, port = config["MAIL_SERVER"], config["MAIL_PORT"]
+    kind = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
+    smtp = kind(host, port, timeout=30)
+    try:
+        if config["MAIL_USE_TLS"] and not config["MAIL_USE_SSL"]:
+            smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        yield smtp
+    finally:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):  # the server left first
+            smtp.close()
+
+
+def _email(message: "OutboxMessage", config) -> EmailMessage:
+    """The message as MIME: plain text, HTML beside it, a calendar part, its headers."""
+    email = EmailMessage()
+    email["From"] = config["MAIL_SENDER"]
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    # The same at every try, so that a message sent twice after a crash can be told the same.
+    email["Message-ID"] = (
+        f"<outbox.{message.id}.{message.created_at:%Y%m%d%H%M%S}@{_domain(config)}>"
+    )
+    for name, value in (message.headers or {}).items():
+        email[name] = value
+    email.set_content(message.body)
+    if message.html:
+        email.add_alternative(message.html, subtype="html")
+    if message.calendar:
+        email.add_attachment(
+            message.calendar.encode(),
+            maintype="text",
+            subtype="calendar",
+            filename="invite.ics",
+            params={"method": _calendar_method(message.calendar)},
+        )
+    return email
+
+
+def _domain(config) -> str:
+    sender = config["MAIL_SENDER"]
+    return sender.rsplit("@", 1)[-1].rstrip(">").strip() or "localhost"
+
+
+def _calendar_method(calendar: str) -> str:
+    for line in calendar.splitlines():
+        if line.startswith("METHOD:"):
+            return line.split(":", 1)[1].strip()
+    return "PUBLISH"

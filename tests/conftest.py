@@ -32,6 +32,7 @@ def _base_config(database_url: str) -> dict:
         "RATELIMIT_STORAGE_URI": REDIS_URL or "memory://",
         "SOCKETIO_MESSAGE_QUEUE": None,
         "CHAT_HEARTBEAT_SECONDS": 0,  # tests beat themselves (irooms.presence.beat)
+        "JOBS_IMMEDIATE": True,  # jobs run as they are queued, in the test's process
     }
 
 

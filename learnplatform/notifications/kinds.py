@@ -1,0 +1,116 @@
+"""The kinds of notification: what each says, to whom it matters, and how it is e-mailed unless
+the person chose otherwise.
+
+A kind's sentence names things with ``%(...)s`` placeholders filled from the notification's
+``params``. Some params are shown transformed: ``role`` as the room role in words, and those
+ending in ``_at`` (UTC, ISO 8601) as a date and time in the reader's time zone.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from learnplatform.templating import format_moment
+
+
+@dataclass(frozen=True)
+class Kind:
+    #: what the preferences page calls it
+    label: LazyString
+    #: the group it is listed under on the preferences page
+    group: LazyString
+    #: what the notification says, with ``%(param)s`` placeholders
+    sentence: LazyString
+    #: e-mail unless the person chose otherwise: ``now``, ``digest`` or ``off``
+    default: str = "now"
+
+
+ROOMS = _l("iRooms")
+MODULES = _l("E-learning modules")
+
+KINDS: dict[str, Kind] = {
+    "room_member_added": Kind(
+        _l("Added to a room"), ROOMS, _l("%(actor)s added you to %(room)s as %(role)s.")
+    ),
+    "session_scheduled": Kind(
+        _l("Session scheduled"),
+        ROOMS,
+        _l("New session in %(room)s: %(session)s, %(starts_at)s."),
+    ),
+    "session_moved": Kind(
+        _l("Session moved"),
+        ROOMS,
+        _l("%(session)s (%(room)s) has moved to %(starts_at)s."),
+    ),
+    "session_cancelled": Kind(
+        _l("Session cancelled"),
+        ROOMS,
+        _l("%(session)s (%(room)s) on %(starts_at)s is cancelled."),
+    ),
+    "session_reminder": Kind(
+        _l("Session reminders (24 hours and 1 hour before)"),
+        ROOMS,
+        _l("Reminder: %(session)s (%(room)s) starts %(starts_at)s."),
+    ),
+    "resource_added": Kind(
+        _l("New in a room's library"),
+        ROOMS,
+        _l("New in the library of %(room)s: %(title)s."),
+        default="digest",
+    ),
+    "mention": Kind(
+        _l("Mentioned by name"),
+        ROOMS,
+        _l("%(actor)s mentioned you in %(room)s: “%(excerpt)s”"),
+    ),
+    "enrolment_requested": Kind(
+        _l("Requests to enrol in my modules"),
+        MODULES,
+        _l("%(actor)s asks to enrol in %(module)s."),
+    ),
+    "enrolment_accepted": Kind(
+        _l("My enrolment request accepted"),
+        MODULES,
+        _l("Your request to enrol in %(module)s is accepted."),
+    ),
+    "enrolment_refused": Kind(
+        _l("My enrolment request refused"),
+        MODULES,
+        _l("Your request to enrol in %(module)s was refused."),
+    ),
+    "enrolled_by_trainer": Kind(
+        _l("Enrolled by a trainer"),
+        MODULES,
+        _l("%(actor)s enrolled you in %(module)s."),
+    ),
+    "certificate_issued": Kind(
+        _l("Certificate issued"),
+        MODULES,
+        _l("You completed %(module)s: your certificate is ready."),
+    ),
+    "module_updated": Kind(
+        _l("A module I take is updated"),
+        MODULES,
+        _l("%(module)s has been updated: %(change)s"),
+        default="digest",
+    ),
+}
+
+
+def sentence(kind: str, params: dict) -> str:
+    """What a notification says, in the current language and time zone."""
+    from irooms.labels import ROLE_LABELS
+
+    shown = {}
+    for name, value in params.items():
+        if name == "role":
+            value = str(ROLE_LABELS.get(value, value)).lower()
+        elif name.endswith("_at") and value:
+            value = format_moment(datetime.fromisoformat(value))
+        shown[name] = value
+    try:
+        return str(KINDS[kind].sentence) % shown
+    except (KeyError, TypeError, ValueError):  # a kind since removed, or params it lacks
+        return str(KINDS[kind].label) if kind in KINDS else kind

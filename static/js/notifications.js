@@ -1,0 +1,29 @@
+// The bell in the header: its unread count, kept up to date over Socket.IO (the /notifications
+// namespace) without reloading the page. The server sends "unread" on connecting and whenever the
+// count changes; the words for screen readers come from the page, in its language.
+(() => {
+  const bell = document.querySelector("[data-notification-bell]");
+  if (!bell || !window.io) {
+    return;
+  }
+  const badge = bell.querySelector("[data-unread-count]");
+  const words = bell.querySelector("[data-unread-words]");
+  const show = (count) => {
+    badge.textContent = String(count);
+    badge.classList.toggle("d-none", count === 0);
+    if (count === 0) {
+      words.textContent = "";
+    } else if (count === 1) {
+      words.textContent = words.dataset.one;
+    } else {
+      words.textContent = words.dataset.many.replace("{n}", count.toLocaleString(document.documentElement.lang || undefined));
+    }
+    bell.dataset.unread = String(count);
+  };
+  const socket = window.io("/notifications", { transports: ["websocket", "polling"] });
+  socket.on("unread", (data) => {
+    if (data && Number.isInteger(data.count)) {
+      show(data.count);
+    }
+  });
+})();
