@@ -80,6 +80,10 @@ class LessonForm(FlaskForm):
         ),
         render_kw={"rows": 16, "data-editor": "lesson"},
     )
+    tell_learners = BooleanField(
+        _l("Tell the learners enrolled in this module about this lesson"),
+        description=_l("They are notified as they chose: by default, in their daily digest."),
+    )
     submit = SubmitField(_l("Save lesson"))
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from courses import access, bp, services, versions
+from courses import access, bp, notices, services, versions
 from courses.forms import (
     QUESTION_KIND_LABELS,
     AttachmentForm,
@@ -167,6 +167,7 @@ def new_lesson(module_id):
         lesson = services.add_lesson(
             module, title=form.title.data.strip(), body_html=form.body.data or ""
         )
+        _tell_learners(form, module, lesson)
         db.session.commit()
         flash(_("The lesson is added. You can attach files to it below."), "success")
         return redirect(url_for("courses.edit_lesson", module_id=module.id, lesson_id=lesson.id))
@@ -182,6 +183,7 @@ def edit_lesson(module_id, lesson_id):
     form = LessonForm(data={"title": lesson.title, "body": lesson.body_html})
     if form.validate_on_submit():
         services.edit_lesson(lesson, title=form.title.data.strip(), body_html=form.body.data or "")
+        _tell_learners(form, module, lesson)
         db.session.commit()
         flash(_("The lesson is saved."), "success")
         return redirect(url_for("courses.edit_lesson", module_id=module.id, lesson_id=lesson.id))
@@ -192,6 +194,17 @@ def edit_lesson(module_id, lesson_id):
         form=form,
         attachment_form=AttachmentForm(),
     )
+
+
+def _tell_learners(form: LessonForm, module, lesson) -> None:
+    """Notify the module's learners of the lesson, when the trainer ticked the box."""
+    if form.tell_learners.data and module.is_published:
+        db.session.flush()
+        told = notices.module_updated(module, lesson, current_user)
+        flash(
+            ngettext("%(num)s learner will be told.", "%(num)s learners will be told.", told),
+            "info",
+        )
 
 
 @bp.post("/manage/<int:module_id>/lessons/<int:lesson_id>/move")

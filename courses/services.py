@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from courses import notices
 from courses.models import (
     AttemptAnswer,
     Certificate,
@@ -210,15 +211,17 @@ def enrol(module: Module, user) -> Enrolment:
         raise NotAllowed("invitation")
     now = utcnow()
     open_module = module.enrolment_mode == "open"
-    return _insert_enrolment(
-        Enrolment(
-            module_id=module.id,
-            user_id=user.id,
-            status="active" if open_module else "requested",
-            requested_at=now,
-            enrolled_at=now if open_module else None,
-        )
+    enrolment = Enrolment(
+        module_id=module.id,
+        user_id=user.id,
+        status="active" if open_module else "requested",
+        requested_at=now,
+        enrolled_at=now if open_module else None,
     )
+    inserted = _insert_enrolment(enrolment)
+    if inserted is enrolment and not open_module:
+        notices.enrolment_requested(enrolment, module, user)
+    return inserted
 
 
 def decide_request(enrolment: Enrolment, accept: bool, *, actor) -> None:
@@ -235,6 +238,7 @@ def decide_request(enrolment: Enrolment, accept: bool, *, actor) -> None:
         actor=actor,
         module_id=enrolment.module_id,
     )
+    notices.enrolment_decided(enrolment, accept)
 
 
 def invite(module: Module, users: Iterable, *, actor) -> int:
@@ -249,6 +253,7 @@ def invite(module: Module, users: Iterable, *, actor) -> int:
                 existing.enrolled_at = now
                 existing.decided_by_id = actor.id
                 added += 1
+                notices.enrolled_by(existing, module, user, actor)
             continue
         enrolment = Enrolment(
             module_id=module.id,
@@ -260,6 +265,7 @@ def invite(module: Module, users: Iterable, *, actor) -> int:
         )
         if _insert_enrolment(enrolment) is enrolment:
             added += 1
+            notices.enrolled_by(enrolment, module, user, actor)
     return added
 
 
@@ -345,6 +351,7 @@ def complete_if_done(enrolment: Enrolment) -> Certificate | None:
     )
     db.session.add(certificate)
     db.session.flush()
+    notices.certificate_issued(certificate, enrolment.user)
     return certificate
 
 

@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from courses import webinars
 from courses.models import Module, WebinarSeries
-from irooms import bp
+from irooms import bp, notices
 from irooms.access import Place, contributed_place, place_in
 from irooms.labels import CATEGORY_LABELS
 from irooms.models import Resource, ResourceDownload, ResourceVersion
@@ -382,6 +382,7 @@ def new_resource(room_id):
                 resource_id=added.id,
                 kind=added.kind,
             )
+            notices.resource_added(added, current_user)
             db.session.commit()
             flash(_("%(title)s is added to the library.", title=added.title), "success")
             return redirect(url_for("irooms.resource", room_id=room_id, resource_id=added.id))

@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from irooms import bp
+from irooms import bp, notices
 from irooms.access import is_read_only, managed_place, place_in
 from irooms.chat import close_room_connections
 from irooms.forms import AddMemberForm, InvitationForm
@@ -88,15 +88,17 @@ def add_member(room_id):
         flash(_("Several accounts have this name: add the person by e-mail address."), "danger")
         return back
     person = found[0]
+    membership = Membership(room_id=room_id, user_id=person.id, role=form.role.data)
     try:
         with db.session.begin_nested():
-            db.session.add(Membership(room_id=room_id, user_id=person.id, role=form.role.data))
+            db.session.add(membership)
     except IntegrityError:
         flash(_("%(name)s is already a member.", name=person.name), "info")
         return back
     record(
         "room_member_added", actor=current_user, user=person, room_id=room_id, role=form.role.data
     )
+    notices.member_added(membership, current_user)
     db.session.commit()
     flash(_("%(name)s is now a member of the room.", name=person.name), "success")
     return back

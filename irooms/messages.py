@@ -59,6 +59,7 @@ def post(
     Refused (ChatRefused) when the author is muted, the chat is locked to hosts, the room is
     read-only, or the text is empty or too long. Commits.
     """
+    from irooms import notices
     from irooms.access import is_read_only
 
     if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
@@ -83,6 +84,8 @@ def post(
     message = Message(room_id=room.id, seq=seq, author_id=author.id, client_id=client_id, body=body)
     db.session.add(message)
     try:
+        db.session.flush()
+        notices.chat_mentions(room, message, author)  # with the message, or not at all
         db.session.commit()
     except IntegrityError:
         # The same send, retried at the same moment, was stored first: this one is it.

@@ -31,7 +31,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 
 from courses import webinars  # as a module: courses.webinars imports this package's models
 from courses.models import Webinar, WebinarSeries
-from irooms import bp
+from irooms import bp, notices
 from irooms.access import Place, managed_place, place_in
 from irooms.labels import ROLE_LABELS
 from irooms.models import Attendance, LiveSession, Membership
@@ -333,6 +333,12 @@ def _save(place: Place, session: LiveSession):
     form.webinar_id.choices = recordings_offered(current_user, session.webinar_id)
     if form.validate_on_submit():
         is_new = session.id is None
+        moved = not is_new and (session.starts_at, session.ends_at) != (
+            form.starts_at.data,
+            form.ends_at.data,
+        )
+        if moved:
+            session.sequence += 1  # calendars replace the event they hold
         session.title = form.title.data.strip()
         session.agenda = (form.agenda.data or "").strip()
         session.starts_at = form.starts_at.data
@@ -347,6 +353,10 @@ def _save(place: Place, session: LiveSession):
             room_id=place.room.id,
             session_id=session.id,
         )
+        if is_new:
+            notices.session_scheduled(session, current_user)
+        elif moved:
+            notices.session_moved(session, current_user)
         db.session.commit()
         flash(_("The session is scheduled.") if is_new else _("The session is saved."), "success")
         return redirect(url_for("irooms.session", room_id=place.room.id, session_id=session.id))
@@ -427,6 +437,7 @@ def delete_session(room_id, session_id):
         session_id=found.id,
         title=found.title,
     )
+    notices.session_cancelled(found, current_user)
     db.session.delete(found)
     db.session.commit()
     flash(_("The session is deleted."), "info")

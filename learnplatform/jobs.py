@@ -19,6 +19,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab
+from huey.api import TaskWrapper
 from huey.storage import RedisStorage, SqliteStorage
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -104,6 +105,8 @@ def _name(function) -> str:
 def after_commit(task, *args) -> None:
     """Queue ``task(*args)`` once the current database transaction commits; ``task`` may also
     be any function, run then (telling connections of a change, for example)."""
+    if not isinstance(task, TaskWrapper):
+        task = _in_app_context(task)  # a session of its own: this one has finished its work
     db.session().info.setdefault(_PENDING, []).append((task, args))
 
 
