@@ -112,6 +112,8 @@ def after_commit(task, *args) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _queue_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy tells those too): the transaction goes on
     pending = session.info.pop(_PENDING, None)
     for task, args in pending or ():
         try:
