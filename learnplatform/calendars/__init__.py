@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("calendars", __name__)
 
-from learnplatform.calendars import models  # noqa: E402,F401
+from learnplatform.calendars import models, views  # noqa: E402,F401  (views registers the routes)
