@@ -9,6 +9,10 @@ section of the project's README), started by hand instead of by systemd:
 - N processes (2 unless ``--processes``) of ``gunicorn -c deploy/gunicorn.conf.py``, each one
   gevent worker on its own port from 8001, with the environment file that systemd's units read
   (``instance/stack/environment`` here, ``/etc/learnplatform/environment`` there);
+- the background worker (``flask worker``, deploy/systemd/learnplatform-worker.service), its
+  queue in Redis;
+- an SMTP server standing for the machine's mail relay (aiosmtpd on 127.0.0.1:8025), which keeps
+  what the platform sends in the Maildir ``instance/stack/mail/`` instead of sending it on;
 - Debian's nginx with ``deploy/nginx/learnplatform.conf``, its ports, certificate and folders put
   in place of the production ones: HTTPS on 8443 with a self-signed certificate for localhost,
   HTTP on 8080 sending browsers there, static files from ``static/``, stored files after the
@@ -42,6 +46,8 @@ NGINX = "/usr/sbin/nginx"
 SERVER_NAME = "localhost"
 #: PostgreSQL's own limit on this machine (max_connections) less what administration keeps
 DATABASE_CONNECTIONS = 90
+#: where the stack's mail catcher listens
+MAIL_PORT = 8025
 
 
 # Pieces the tests use too: the production site with other ports and paths, and an nginx of its
@@ -156,16 +162,19 @@ class Stack:
         _run([*flask, "db", "upgrade"], environment)
         if demo:
             _run([*flask, "demo-data"], environment)
+        self._start_mail_catcher()
         for port in self.ports:
             self._start_process(port, environment)
+        self._start_worker(environment)
         self._start_nginx()
         if demo:
             _run([*flask, "demo-accounts", "--url", self.origin], environment, quiet=False)
         print(
             f"The stack serves {self.origin} (a self-signed certificate for {SERVER_NAME}: "
             f"{self.folder / 'tls' / 'fullchain.pem'}), through nginx to "
-            f"{len(self.ports)} processes on ports {', '.join(map(str, self.ports))}.\n"
-            f"Logs in {self.folder}; stop it with: make production-stop"
+            f"{len(self.ports)} processes on ports {', '.join(map(str, self.ports))}, "
+            f"with a background worker.\nE-mails it sends land in {self.mail_folder} "
+            f"(a Maildir). Logs in {self.folder}; stop it with: make production-stop"
         )
 
     def _create_database(self) -> str:
@@ -198,6 +207,11 @@ class Stack:
             "TRUSTED_PROXIES": 1,
             "STORAGE_DIR": self.folder / "storage",
             "STORAGE_SENDFILE": "x-accel-redirect",
+            # The machine's mail relay (here the stack's catcher, in production postfix or the
+            # organisation's server).
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": MAIL_PORT,
+            "MAIL_USE_TLS": "false",
             "TLS_CA_FILE": self.folder / "tls" / "fullchain.pem",  # for the tests' clients
         }
         self.environment_file.write_text(
@@ -218,6 +232,36 @@ class Stack:
                 start_new_session=True,  # outlives this command, as a service does
             )  # fmt: skip
         _wait(lambda: healthy(port), f"the process on port {port}", process, log)
+
+    @property
+    def mail_folder(self) -> Path:
+        return self.folder / "mail"
+
+    def _start_mail_catcher(self) -> None:
+        """aiosmtpd keeping each message in a Maildir, as a relay would pass it on."""
+        log = self.folder / "mail.log"
+        with log.open("ab") as output:
+            process = subprocess.Popen(  # noqa: S603
+                [str(BIN / "python"), "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{MAIL_PORT}",
+                 "-c", "aiosmtpd.handlers.Mailbox", str(self.mail_folder)],
+                cwd=ROOT, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        (self.folder / "mail.pid").write_text(str(process.pid))
+        _wait(lambda: listening(MAIL_PORT), "the mail catcher", process, log)
+
+    def _start_worker(self, environment: dict) -> None:
+        """``flask worker``: the jobs (e-mail, reminders, digests), from the Redis queue."""
+        log = self.folder / "worker.log"
+        with log.open("ab") as output:
+            process = subprocess.Popen(  # noqa: S603
+                [str(BIN / "flask"), "--app", "wsgi", "worker"],
+                cwd=ROOT, env=environment,
+                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        (self.folder / "worker.pid").write_text(str(process.pid))
+        _wait(lambda: b"consumer started" in log.read_bytes(), "the worker", process, log)
 
     def _start_nginx(self) -> None:
         folder = self.folder / "nginx"
@@ -252,7 +296,9 @@ class Stack:
 
     def _pid_files(self) -> list[Path]:
         return [self.folder / f"app-{port}.pid" for port in self.ports] + [
-            self.folder / "nginx" / "nginx.pid"
+            self.folder / "worker.pid",
+            self.folder / "mail.pid",
+            self.folder / "nginx" / "nginx.pid",
         ]
 
     def running(self) -> list[Path]:
@@ -276,6 +322,8 @@ class Stack:
 
     def status(self) -> bool:
         parts = {f"process on {port}": healthy(port) for port in self.ports}
+        parts["worker"] = _alive(self.folder / "worker.pid")
+        parts[f"mail catcher on {MAIL_PORT}"] = listening(MAIL_PORT)
         parts[f"nginx on {self.https_port}"] = listening(self.https_port)
         for part, up in parts.items():
             print(f"{part}: {'answers' if up else 'down'}")

@@ -79,8 +79,8 @@ def job(*, retries: int = 3, retry_delay: int = 30):
     commits; a job that raises is tried again ``retries`` times, ``retry_delay`` seconds apart."""
 
     def register(function):
-        task = huey.task(retries=retries, retry_delay=retry_delay, name=_name(function))(
-            _in_app_context(function)
+        task = huey.task(retries=retries, retry_delay=retry_delay, name=function.__name__)(
+            _in_app_context(function)  # Huey names it <module>.<name>
         )
         task.schedule = lambda *args: after_commit(task, *args)
         return task
@@ -92,7 +92,7 @@ def periodic(schedule: crontab):
     """A job the worker's scheduler runs on ``schedule`` (a ``huey.crontab``)."""
 
     def register(function):
-        return huey.periodic_task(schedule, name=_name(function))(_in_app_context(function))
+        return huey.periodic_task(schedule, name=function.__name__)(_in_app_context(function))
 
     return register
 
@@ -124,6 +124,11 @@ def _queue_pending(session: Session) -> None:
 
 def run_worker(workers: int, *, periodic: bool = True) -> None:
     """Consume the queue until stopped (SIGINT or SIGTERM), with the periodic scheduler."""
+    from learnplatform.logs import handler
+
+    huey_log = logging.getLogger("huey")  # its start, each job run, retries: as the platform's
+    huey_log.addHandler(handler)
+    huey_log.setLevel(logging.INFO)
     consumer = huey.create_consumer(
         workers=workers, worker_type="thread", periodic=periodic, check_worker_health=True
     )
