@@ -9,8 +9,12 @@ VENDOR := static/vendor
 
 .PHONY: run test production production-stop setup debian-packages assets translations messages db demo outbox lint format bench bench-recordings bench-chat bench-export clean
 
-run: setup db demo  ## serve the platform on SQLite with demo data at http://$(HOST):$(PORT)
+# The background worker (e-mail, reminders, digests) runs beside the server and stops with it.
+run: setup db demo  ## serve the platform on SQLite with demo data at http://$(HOST):$(PORT), with its background worker
 	@$(FLASK) demo-accounts --url http://$(HOST):$(PORT)
+	export PUBLIC_ORIGIN=$${PUBLIC_ORIGIN:-http://$(HOST):$(PORT)}; \
+	$(FLASK) worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind $(HOST):$(PORT)
 
 test: setup debian-packages  ## lint, then run every test

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from courses.models import Certificate, Enrolment, Module
 from learnplatform.accounts.models import User
 from learnplatform.extensions import db
+from learnplatform.jobs import with_links
 from learnplatform.notifications.services import notify
 
 
@@ -24,6 +25,7 @@ def trainers_of(module: Module) -> list[User]:
     ).all()
 
 
+@with_links
 def enrolment_requested(enrolment: Enrolment, module: Module, learner) -> None:
     notify(
         trainers_of(module),
@@ -34,6 +36,7 @@ def enrolment_requested(enrolment: Enrolment, module: Module, learner) -> None:
     )
 
 
+@with_links
 def enrolment_decided(enrolment: Enrolment, accepted: bool) -> None:
     module = enrolment.module
     notify(
@@ -45,6 +48,7 @@ def enrolment_decided(enrolment: Enrolment, accepted: bool) -> None:
     )
 
 
+@with_links
 def enrolled_by(enrolment: Enrolment, module: Module, learner, actor) -> None:
     notify(
         [learner],
@@ -55,6 +59,7 @@ def enrolled_by(enrolment: Enrolment, module: Module, learner, actor) -> None:
     )
 
 
+@with_links
 def certificate_issued(certificate: Certificate, learner) -> None:
     notify(
         [learner],
@@ -65,6 +70,7 @@ def certificate_issued(certificate: Certificate, learner) -> None:
     )
 
 
+@with_links
 def module_updated(module: Module, lesson, actor) -> int:
     """Tell the module's active learners that ``lesson`` was added or changed (a trainer's
     choice, when saving it); how many were told."""

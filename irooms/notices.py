@@ -16,6 +16,7 @@ from learnplatform import jobs
 from learnplatform.accounts.models import User
 from learnplatform.audit import utcnow
 from learnplatform.extensions import db
+from learnplatform.jobs import with_links
 from learnplatform.notifications.services import notify
 
 #: reminders before a session starts, in hours, the longest first
@@ -31,6 +32,7 @@ def _members(room_id: int, *, but=None) -> list[User]:
     return db.session.scalars(query.order_by(User.id)).all()
 
 
+@with_links
 def member_added(membership: Membership, actor) -> None:
     """Tell a new member which room they are in now, with which role, and who added them."""
     room = membership.room or db.session.get(Room, membership.room_id)
@@ -58,6 +60,7 @@ def _invitation(session: LiveSession, method: str):
     return lambda person: session_calendar(session, method=method, time_zone=person.time_zone)
 
 
+@with_links
 def session_scheduled(session: LiveSession, actor) -> None:
     """Tell the room's members of a new session, with an invitation for their calendar."""
     room = db.session.get(Room, session.room_id)
@@ -71,6 +74,7 @@ def session_scheduled(session: LiveSession, actor) -> None:
     )
 
 
+@with_links
 def session_moved(session: LiveSession, actor) -> None:
     """Tell the room's members that a session's time changed; their calendars replace it."""
     room = db.session.get(Room, session.room_id)
@@ -84,12 +88,14 @@ def session_moved(session: LiveSession, actor) -> None:
     )
 
 
+@with_links
 def session_cancelled(session: LiveSession, actor) -> None:
     """Tell the room's members that a session to come is cancelled; their calendars drop it.
     Called before the session is deleted."""
     if session.ends_at <= utcnow():
         return  # a past session deleted from the list: nothing to cancel
     room = db.session.get(Room, session.room_id)
+    session.sequence += 1  # RFC 5546: a cancellation is a revision of the event
     notify(
         _members(room.id, but=actor),
         "session_cancelled",
@@ -142,6 +148,7 @@ def _reminder_due(session: LiveSession, now: datetime) -> int | None:
     return hours
 
 
+@with_links
 def resource_added(resource, actor) -> None:
     """Tell the room's members of a new item in its library (in their digest, by default)."""
     room = db.session.get(Room, resource.room_id)
@@ -179,6 +186,7 @@ def mentioned(room_id: int, body: str, *, author_id: int) -> list[User]:
     return list(found.values())
 
 
+@with_links
 def chat_mentions(room: Room, message, author) -> None:
     """Tell the members named in a chat message."""
     people = mentioned(room.id, message.body, author_id=author.id)

@@ -15,9 +15,11 @@ nothing.
 
 import functools
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, has_app_context, has_request_context
 from huey import Huey, crontab
 from huey.api import TaskWrapper
 from huey.storage import RedisStorage, SqliteStorage
@@ -56,6 +58,28 @@ def init_app(app: Flask) -> None:
         huey.storage = huey.create_storage()
 
 
+@contextmanager
+def platform_request(app: Flask) -> Iterator[None]:
+    """A request to the platform's public address (``PUBLIC_ORIGIN``), so that ``url_for``
+    builds the links that e-mails carry where no request came in: a job, the command line."""
+    with app.test_request_context("/", base_url=app.config["PUBLIC_ORIGIN"] or "http://localhost"):
+        yield
+
+
+def with_links(function):
+    """For what tells people outside a request (a command, a job): runs ``function`` inside
+    ``platform_request``, in the current application context and its transaction."""
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        if has_request_context():
+            return function(*args, **kwargs)
+        with platform_request(current_app._get_current_object()):
+            return function(*args, **kwargs)
+
+    return run
+
+
 def _in_app_context(function):
     """Run ``function`` in an application context of its own (a database session of its own,
     removed afterwards, as a request has), with a request to the platform's public address, so
@@ -64,8 +88,7 @@ def _in_app_context(function):
     @functools.wraps(function)
     def run(*args, **kwargs):
         app = current_app._get_current_object() if has_app_context() else _app
-        origin = app.config["PUBLIC_ORIGIN"] or "http://localhost"
-        with app.app_context(), app.test_request_context("/", base_url=origin):
+        with app.app_context(), platform_request(app):
             try:
                 return function(*args, **kwargs)
             finally:
