@@ -110,6 +110,25 @@ def app(migrated_database, tmp_path):
 
 
 @pytest.fixture
+def mail_server():
+    """A real SMTP server (tests/mailserver.py); the ``mailing_app`` fixture sends to it."""
+    from tests.mailserver import MailServer
+
+    server = MailServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailing_app(migrated_database, tmp_path, mail_server):
+    """The platform sending its e-mails through ``mail_server``. A module whose tests all mail
+    makes it its ``app``: ``app = mailing_app`` does not work, a fixture named app does."""
+    with platform_on_own_database(migrated_database, tmp_path, **mail_server.config) as platform:
+        yield platform
+
+
+@pytest.fixture
 def client(app):
     """A browser-like HTTP client."""
     return app.test_client()

@@ -2,23 +2,26 @@
 // namespace) without reloading the page. The server sends "unread" on connecting and whenever the
 // count changes; the words for screen readers come from the page, in its language.
 (() => {
-  const bell = document.querySelector("[data-notification-bell]");
-  if (!bell || !window.io) {
+  const bells = document.querySelectorAll("[data-notification-bell]");
+  if (bells.length === 0 || !window.io) {
     return;
   }
-  const badge = bell.querySelector("[data-unread-count]");
-  const words = bell.querySelector("[data-unread-words]");
+  const number = new Intl.NumberFormat(document.documentElement.lang || undefined);
   const show = (count) => {
-    badge.textContent = String(count);
-    badge.classList.toggle("d-none", count === 0);
-    if (count === 0) {
-      words.textContent = "";
-    } else if (count === 1) {
-      words.textContent = words.dataset.one;
-    } else {
-      words.textContent = words.dataset.many.replace("{n}", count.toLocaleString(document.documentElement.lang || undefined));
+    for (const bell of bells) {
+      const badge = bell.querySelector("[data-unread-count]");
+      const words = bell.querySelector("[data-unread-words]");
+      badge.textContent = number.format(count);
+      badge.classList.toggle("d-none", count === 0);
+      if (count === 0) {
+        words.textContent = "";
+      } else if (count === 1) {
+        words.textContent = words.dataset.one;
+      } else {
+        words.textContent = words.dataset.many.replace("{n}", number.format(count));
+      }
+      bell.dataset.unread = String(count);
     }
-    bell.dataset.unread = String(count);
   };
   const socket = window.io("/notifications", { transports: ["websocket", "polling"] });
   socket.on("unread", (data) => {
