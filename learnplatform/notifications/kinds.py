@@ -29,6 +29,7 @@ class Kind:
 
 ROOMS = _l("iRooms")
 MODULES = _l("E-learning modules")
+REPORTS = _l("Statistics")
 
 KINDS: dict[str, Kind] = {
     "room_member_added": Kind(
@@ -95,6 +96,11 @@ KINDS: dict[str, Kind] = {
         MODULES,
         _l("%(module)s has been updated: %(change)s"),
         default="digest",
+    ),
+    "export_ready": Kind(
+        _l("An export I asked for is ready"),
+        REPORTS,
+        _l("Your export %(name)s is ready to download."),
     ),
 }
 
