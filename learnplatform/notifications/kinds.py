@@ -94,7 +94,7 @@ KINDS: dict[str, Kind] = {
     "module_updated": Kind(
         _l("A module I take is updated"),
         MODULES,
-        _l("%(module)s has been updated: %(change)s"),
+        _l("%(module)s has been updated: see the lesson “%(lesson)s”."),
         default="digest",
     ),
     "export_ready": Kind(

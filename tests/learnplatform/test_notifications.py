@@ -10,6 +10,7 @@ import icalendar
 import pytest
 from sqlalchemy import func, select
 
+from courses.models import Lesson
 from irooms import notices as room_notices
 from irooms.models import LiveSession
 from learnplatform import jobs
@@ -21,6 +22,7 @@ from learnplatform.notifications.services import notify, send_digests
 from tests.conftest import platform_on_own_database
 from tests.courses.test_modules import build_module, enrolment
 from tests.helpers import PASSWORD, Auth, QueryCounter, post_form
+from tests.irooms.test_chat import connect, send
 from tests.irooms.test_rooms import add_room
 from tests.irooms.test_sessions import FORM, add_session
 
@@ -493,3 +495,70 @@ def test_the_worker_delivers_through_the_queue(migrated_database, tmp_path, mail
                 consumer.stop(graceful=True)
         finally:
             jobs.huey.immediate = True
+
+
+# Mentions and announcements.
+def test_a_name_mentioned_in_the_chat_is_told_and_nobody_else(app, mail_server, create_user):
+    host = create_user(role="trainer", name="Amina Diallo")
+    named = create_user(name="Awa Konaté")
+    longer = create_user(name="Awa Konaté Traoré")
+    bystander = create_user(name="Olga Petrova")
+    outsider = create_user(name="Li Wei")
+    room_id = add_room(
+        app,
+        "Sahel prosecutors",
+        [(host, "host"), (named, "participant"), (longer, "participant"), (bystander, "expert")],
+    )
+    chat = connect(app, host)
+    chat.emit("join", {"room": room_id}, callback=True)
+    assert send(chat, room_id, "@awa konaté, can you share the template? cc @Li Wei @Amina Diallo")[
+        "ok"
+    ]
+    assert send(chat, room_id, "Thanks @Awa Konaté Traoré!")["ok"]
+    told = {
+        person.name: [n.params["excerpt"] for n in notifications_of(app, person)]
+        for person in (host, named, longer, bystander, outsider)
+    }
+    assert told == {
+        "Amina Diallo": [],  # one's own name
+        "Awa Konaté": ["@awa konaté, can you share the template? cc @Li Wei @Amina Diallo"],
+        "Awa Konaté Traoré": ["Thanks @Awa Konaté Traoré!"],  # the longest name that fits
+        "Olga Petrova": [],
+        "Li Wei": [],  # not a member
+    }
+    assert mail_server.wait_for(2)[0]["Subject"].startswith("Amina Diallo mentioned you in")
+
+
+def test_a_trainer_announces_a_lesson_to_the_learners_who_chose_it(app, create_user):
+    trainer = create_user(role="trainer")
+    module_id = build_module(app, trainer.id)
+    learners = [create_user() for _ in range(3)]
+    for learner in learners:
+        browser = logged_in(app, learner)
+        post_form(
+            browser,
+            f"/courses/modules/{module_id}/enrol",
+            {},
+            form_url=f"/courses/modules/{module_id}",
+        )
+    with app.app_context():
+        lesson_id = db.session.scalar(
+            select(func.min(Lesson.id)).where(Lesson.module_id == module_id)
+        )
+    browser = logged_in(app, trainer)
+    edit = f"/courses/manage/{module_id}/lessons/{lesson_id}"
+    post_form(browser, edit, {"title": "Lesson 1, revised", "body": "<p>New case law</p>"})
+    assert all(notifications_of(app, learner) == [] for learner in learners)  # not asked
+    answer = post_form(
+        browser, edit, {"title": "Lesson 1, revised", "body": "<p>More</p>", "tell_learners": "y"}
+    )
+    assert "3 learners will be told." in browser.get(answer.headers["Location"]).get_data(
+        as_text=True
+    )
+    (told,) = notifications_of(app, learners[0])
+    assert told.kind == "module_updated" and told.delivery == "digest"
+    page = logged_in(app, learners[0]).get("/notifications/").get_data(as_text=True)
+    assert (
+        "Countering the financing of terrorism has been updated: see the lesson "
+        "“Lesson 1, revised”." in page
+    )
