@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 VENDOR := static/vendor
 
-.PHONY: run test production production-stop setup debian-packages assets translations messages db demo outbox lint format bench bench-recordings bench-chat bench-export clean
+.PHONY: run test production production-stop setup debian-packages assets translations messages db demo outbox lint format bench bench-recordings bench-chat bench-export bench-notifications clean
 
 # The background worker (e-mail, reminders, digests) runs beside the server and stops with it.
 run: setup db demo  ## serve the platform on SQLite with demo data at http://$(HOST):$(PORT), with its background worker
@@ -106,6 +106,9 @@ bench-recordings: setup  ## throughput and peak memory serving a 1 GB recording,
 
 bench-chat: setup  ## chat latency, throughput and losses of 100 to 2,000 Node.js WebSocket clients in one room, with and without forced disconnects, against bare Socket.IO
 	$(BIN)/python bench/chat.py
+
+bench-notifications: setup  ## a session scheduled in rooms of 100 to 2,000 members: the host's request, the worker's e-mails, delivery to a local SMTP server
+	$(BIN)/python bench/notifications.py
 
 bench-export: setup  ## the completion records of 1,000,000 enrolments as CSV, against sqlite3 and psql
 	$(BIN)/python bench/export.py

@@ -184,12 +184,10 @@ def _send_due(ids_query, now: datetime | None = None) -> int:
         return 0
     sent = 0
     now = now or utcnow()
+    taken = _take(db.session.scalars(ids_query).all(), now)
     with ExitStack() as stack:
         smtp = None
-        for message_id in db.session.scalars(ids_query).all():
-            message = _take(message_id, now)
-            if message is None:
-                continue
+        for position, message in enumerate(taken):
             try:
                 if smtp is None:
                     smtp = stack.enter_context(_connect(config))
@@ -197,30 +195,47 @@ def _send_due(ids_query, now: datetime | None = None) -> int:
             except (OSError, smtplib.SMTPException) as error:
                 _failed(message, now, error, config["MAIL_MAX_ATTEMPTS"])
                 if not isinstance(error, smtplib.SMTPRecipientsRefused):
-                    break  # the server is away or refuses us: the others wait their turn too
+                    _release(taken[position + 1 :])  # the server is away: they wait their turn
+                    break
                 continue
             message.sent_at = utcnow()
             message.next_attempt_at = message.claimed_until = None
-            db.session.commit()
+            db.session.commit()  # each at once: a crash after it does not send it again
             sent += 1
     return sent
 
 
-def _take(message_id: int, now: datetime) -> "OutboxMessage | None":
-    """Hold the message for this sender if it waits and nobody holds it; else ``None``."""
-    taken = db.session.execute(
+def _take(message_ids: list[int], now: datetime) -> list["OutboxMessage"]:
+    """Hold for this sender those of the messages that wait and that nobody holds, counting a
+    try for each, in one statement; the messages held, oldest first."""
+    if not message_ids:
+        return []
+    held = db.session.scalars(
         update(OutboxMessage)
         .where(
-            OutboxMessage.id == message_id,
+            OutboxMessage.id.in_(message_ids),
             OutboxMessage.sent_at.is_(None),
             OutboxMessage.next_attempt_at <= now,
             or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
         )
         .values(claimed_until=now + HOLD, attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).all()
     db.session.commit()
-    return db.session.get(OutboxMessage, message_id) if taken else None
+    if not held:
+        return []
+    return db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_(held)).order_by(OutboxMessage.id)
+    ).all()
+
+
+def _release(messages: list["OutboxMessage"]) -> None:
+    """Give back messages held but not tried: their try is not counted."""
+    for message in messages:
+        message.claimed_until = None
+        message.attempts -= 1
+    db.session.commit()
 
 
 def _failed(message: "OutboxMessage", now: datetime, error: Exception, most: int) -> None:

@@ -46,9 +46,7 @@ def centre():
 @login_required
 def open_notification(notification_id):
     """Follow a notification to its page, marking it read."""
-    found = db.session.get(Notification, notification_id)
-    if found is None or found.user_id != current_user.id:
-        abort(404)
+    found = _own(notification_id)
     mark_read(current_user.id, found.id)
     db.session.commit()
     target = found.url if found.url.startswith("/") and not found.url.startswith("//") else "/"
@@ -58,9 +56,17 @@ def open_notification(notification_id):
 @bp.post("/<int:notification_id>/read")
 @login_required
 def read_one(notification_id):
-    mark_read(current_user.id, notification_id)
+    mark_read(current_user.id, _own(notification_id).id)
     db.session.commit()
     return redirect(url_for("notifications.centre"))
+
+
+def _own(notification_id: int) -> Notification:
+    """One of the current person's notifications; 404 for anyone else's, as for none."""
+    found = db.session.get(Notification, notification_id)
+    if found is None or found.user_id != current_user.id:
+        abort(404)
+    return found
 
 
 @bp.post("/read")
