@@ -123,7 +123,8 @@ def send_mail(
     calls (None is returned for the repeats).
     """
     with as_seen_by(recipient):
-        subject = str(subject)
+        # One line, whatever the names in it hold: a line break would start another header.
+        subject = " ".join(str(subject).split())[:200]
         body = render_template(f"email/{template}.txt", user=recipient, **context)
         try:
             html = render_template(f"email/{template}.html", user=recipient, **context)
