@@ -52,6 +52,14 @@ def origin_allowed() -> bool:
 def on_connect(auth=None):
     """Sent by every browser that opens a connection: only logged-in, active accounts from the
     platform's own pages stay."""
+    accept_logged_in()
+    metrics.connection_opened(request.sid)
+
+
+def accept_logged_in() -> None:
+    """Refuse a connection from another origin or without a login (ConnectionRefusedError);
+    record the others, so that ending their login closes them in whichever process holds them.
+    For the chat's namespace and the bell's (learnplatform.notifications.live)."""
     if not origin_allowed():
         log_security_event("socket.refused", reason="origin", origin=request.headers.get("Origin"))
         raise ConnectionRefusedError("origin not allowed")
@@ -67,7 +75,6 @@ def on_connect(auth=None):
         )
     )
     db.session.commit()
-    metrics.connection_opened(request.sid)
 
 
 @socketio.on("disconnect")
