@@ -20,5 +20,6 @@ from irooms import views  # noqa: E402,F401  (overview, rooms, My iRooms)
 from irooms import library  # noqa: E402,F401
 from irooms import sessions  # noqa: E402,F401
 from irooms import members  # noqa: E402,F401  (members and invitations)
+from irooms import email_invitations  # noqa: E402,F401
 from irooms import chat  # noqa: E402,F401
 # isort: on

@@ -2,11 +2,22 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from flask_wtf.file import FileField
+from wtforms import (
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from irooms.labels import ROLE_LABELS
 from learnplatform.accounts.forms import options
+from learnplatform.accounts.tokens import clean_name
 from learnplatform.choices import LANGUAGES, THEMES
 
 
@@ -69,3 +80,69 @@ class InvitationForm(FlaskForm):
         description=_l("Whom the link is for, for example: prosecutors of the Niamey office."),
     )
     submit = SubmitField(_l("Create the link"))
+
+
+def _days_field(field_id: str) -> IntegerField:
+    return IntegerField(
+        _l("Valid for (days)"),
+        id=field_id,
+        default=14,
+        validators=[InputRequired(), NumberRange(1, 90)],
+    )
+
+
+# The Invitations page holds three forms: the fields of these two carry ids of their own.
+class PersonInvitationForm(FlaskForm):
+    """An invitation e-mailed to one person."""
+
+    name = StringField(
+        _l("Name"), id="person-name", validators=[Length(max=120)], filters=[clean_name]
+    )
+    email = EmailField(
+        _l("E-mail address"),
+        id="person-email",
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=320)],
+        description=_l("Only the account of this address can use the invitation."),
+    )
+    role = SelectField(
+        _l("Role"), id="person-role", choices=options(ROLE_LABELS), default="participant"
+    )
+    days = _days_field("person-days")
+    submit = SubmitField(_l("Send the invitation"), id="person-submit")
+
+
+class InvitationListForm(FlaskForm):
+    """Many people at once: addresses pasted, or a CSV file; checked before anything is sent."""
+
+    addresses = TextAreaField(
+        _l("Addresses, one per line"),
+        id="list-addresses",
+        validators=[Length(max=60_000)],
+        # No angle brackets here: a lazy string reaches the page as markup.
+        description=_l(
+            "On each line an address, alone or after a name: “Awa Diallo, awa@example.org”. "
+            "Addresses copied from an e-mail program work too."
+        ),
+        render_kw={"rows": 5},
+    )
+    file = FileField(
+        _l("Or a CSV file"),
+        id="list-file",
+        description=_l(
+            "With a first line naming the columns name, email and role. The role (host, expert "
+            "or participant) may be left out: the one below is given."
+        ),
+        render_kw={"accept": ".csv,text/csv"},
+    )
+    role = SelectField(
+        _l("Role"), id="list-role", choices=options(ROLE_LABELS), default="participant"
+    )
+    days = _days_field("list-days")
+    submit = SubmitField(_l("Check the list"), id="list-submit")
+
+
+class SendListForm(FlaskForm):
+    """The checked list, signed, sent back to be acted on."""
+
+    checked = HiddenField()
+    submit = SubmitField(_l("Send"))

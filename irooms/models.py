@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnplatform.audit import utcnow
@@ -72,13 +72,30 @@ RESOURCE_CATEGORIES = ("manual", "key_resolution", "report", "guide", "module", 
 RESOURCE_KINDS = ("file", "module", "series", "link")
 
 
-class Invitation(db.Model):
-    """A link that makes whoever opens it a member of a room, with a role, until it runs out.
+#: an invitation e-mailed to an address that nobody has used or revoked yet: one per room and
+#: address, so that a list sent twice invites nobody twice
+_WAITING_FOR_ADDRESS = text("email IS NOT NULL AND revoked_at IS NULL AND uses = 0")
 
-    Only the SHA-256 of its random token is kept; the link is shown once, when it is created.
+
+class Invitation(db.Model):
+    """A link that makes whoever opens it a member of a room, with a role, until it runs out; or,
+    sent by e-mail to a named address, only the account of that address.
+
+    Only the SHA-256 of its random token is kept; the link is shown once, when it is created, or
+    exists only in the e-mail.
     """
 
     __tablename__ = "room_invitations"
+    __table_args__ = (
+        db.Index(
+            "uq_room_invitations_waiting_email",
+            "room_id",
+            "email",
+            unique=True,
+            sqlite_where=_WAITING_FOR_ADDRESS,
+            postgresql_where=_WAITING_FOR_ADDRESS,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
@@ -96,11 +113,32 @@ class Invitation(db.Model):
     revoked_at: Mapped[datetime | None]
     #: a note for the hosts: whom it was sent to
     note: Mapped[str] = mapped_column(String(200), default="")
+    #: for an invitation e-mailed to one person, their address, normalised as accounts keep
+    #: theirs: only the account of this address may use it; ``None`` for a link anyone may use
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    #: the invitee's name as the host typed it, plain text
+    name: Mapped[str] = mapped_column(String(120), default="", server_default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     room: Mapped[Room] = relationship()
     created_by = relationship("User")
+
+
+class HeldInvitation(db.Model):
+    """An invitation link a visitor registered through, kept with their new account until they
+    confirm its address, in whichever browser or device they do it."""
+
+    __tablename__ = "room_held_invitations"
+    __table_args__ = (UniqueConstraint("user_id", "invitation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("room_invitations.id", ondelete="CASCADE"), index=True
+    )
+    #: UTC time of the registration
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Resource(db.Model):

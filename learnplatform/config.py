@@ -105,6 +105,8 @@ def from_environment(instance_path: Path) -> dict:
         "STORAGE_DIR": os.environ.get("STORAGE_DIR") or str(instance_path / "storage"),
         "ATTACHMENT_MAX_BYTES": _int("ATTACHMENT_MAX_BYTES", 50 * 1024 * 1024),
         "RECORDING_MAX_BYTES": _int("RECORDING_MAX_BYTES", 2_000_000_000),
+        # A CSV file of people to invite to an iRoom (irooms.email_invitations).
+        "INVITATION_LIST_MAX_BYTES": _int("INVITATION_LIST_MAX_BYTES", 256 * 1024),
         # Production: let the front web server send stored files once a view has allowed them.
         # "x-accel-redirect" (nginx: an internal location at STORAGE_ACCEL_PREFIX aliased to
         # STORAGE_DIR) or "x-sendfile" (Apache mod_xsendfile); empty: the application sends them.

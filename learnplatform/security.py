@@ -51,6 +51,7 @@ UPLOAD_LIMITS = {
     "courses.upload_captions": "ATTACHMENT_MAX_BYTES",
     "irooms.new_resource": "ATTACHMENT_MAX_BYTES",
     "irooms.replace_resource": "ATTACHMENT_MAX_BYTES",
+    "irooms.check_invitation_list": "INVITATION_LIST_MAX_BYTES",
 }
 
 

@@ -25,6 +25,23 @@ SESSION_KEY = "login_key"
 #: Sent when login sessions end on the server, with ``user_id`` and, when only one browser
 #: session ended, ``login_session_id``; live connections (chat) listen to close themselves.
 sessions_ended = Namespace().signal("sessions-ended")
+#: Sent when an account is created, with ``user`` and ``next_url``, the page the person was on
+#: the way to when they registered (an iRoom invitation link), if any: the rooms keep the
+#: invitation with the account until its address is confirmed.
+registered = Namespace().signal("registered")
+#: Sent when the owner of an account proves the address is theirs (the confirmation link, or a
+#: password reset), with ``user``: what waited for the address (iRoom invitations) is handed
+#: over; each receiver returns the ``Welcome`` lines to show the person.
+address_proven = Namespace().signal("address-proven")
+
+
+@dataclass(frozen=True)
+class Welcome:
+    """What to tell a person whose address was just proven, and a page to go to next."""
+
+    message: str
+    category: str = "success"
+    url: str | None = None
 
 
 def normalise_email(email: str) -> str:
@@ -54,6 +71,8 @@ class Registration:
     gender: str
     language: str
     time_zone: str = "UTC"
+    #: the page on the platform the person was on the way to (an iRoom invitation link)
+    next_url: str | None = None
 
 
 def register(form: Registration) -> None:
@@ -89,6 +108,7 @@ def register(form: Registration) -> None:
     db.session.add(user)
     db.session.flush()
     audit.record("account.register", user=user)
+    registered.send(current_app._get_current_object(), user=user, next_url=form.next_url)
     send_confirmation(user)
 
 
@@ -161,6 +181,13 @@ def confirm_email(token: str) -> User | None:
         user.email_confirmed_at = utcnow()
         audit.record("account.confirm_email", user=user)
     return user
+
+
+def hand_over(user: User) -> list[Welcome]:
+    """Give ``user``, whose address was just proven, what waited for it (iRoom invitations);
+    what to tell them."""
+    answers = address_proven.send(current_app._get_current_object(), user=user)
+    return [welcome for _receiver, welcomes in answers for welcome in welcomes or ()]
 
 
 class LoginRefused(Exception):

@@ -135,6 +135,7 @@ def register():
                 gender=form.gender.data,
                 language=form.language.data,
                 time_zone=form.time_zone.data,
+                next_url=after,
             )
         )
         db.session.commit()
@@ -150,13 +151,22 @@ def check_email():
 
 @bp.get("/confirm/<token>")
 def confirm_email(token):
-    """Confirm an address with the link from the e-mail."""
+    """Confirm an address with the link from the e-mail; what waited for it is handed over."""
     user = services.confirm_email(token)
+    welcomes = services.hand_over(user) if user is not None else []
     db.session.commit()
     if user is None:
         return render_template("accounts/token_refused.html"), 410
     flash(_("Your e-mail address is confirmed. You can log in now."), "success")
-    return redirect(url_for("accounts.login", next=session.pop("after_first_login", None)))
+    after = session.pop("after_first_login", None)
+    return redirect(url_for("accounts.login", next=_welcome(welcomes) or after))
+
+
+def _welcome(welcomes: list[services.Welcome]) -> str | None:
+    """Tell the person what their proven address was handed; the first page it leads to."""
+    for welcome in welcomes:
+        flash(welcome.message, welcome.category)
+    return next((welcome.url for welcome in welcomes if welcome.url), None)
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])
@@ -188,11 +198,12 @@ def reset_password(token):
         if user is None:
             db.session.rollback()
             return render_template("accounts/token_refused.html"), 410
+        welcomes = services.hand_over(user)  # the link proved the address
         if current_user.is_authenticated:
             services.end_current_session()
         db.session.commit()
         flash(_("Your password has been changed. Log in with the new one."), "success")
-        return redirect(url_for("accounts.login"))
+        return redirect(url_for("accounts.login", next=_welcome(welcomes)))
     return render_template("accounts/reset_password.html", form=form)
 
 

@@ -191,7 +191,7 @@ def test_a_visitor_registers_through_the_link_and_joins_after_confirming(app, cl
         login_url,
         {"email": "awa@example.org", "password": REGISTRATION["password"]},
     )
-    assert response.headers["Location"] == path
+    assert response.headers["Location"] == f"/irooms/{room_id}"  # joined at the confirmation
     assert client.get(path).headers["Location"] == f"/irooms/{room_id}"
     with app.app_context():
         joined = db.session.scalar(
