@@ -160,6 +160,9 @@ def from_environment(instance_path: Path) -> dict:
         "JOBS_IMMEDIATE": _flag("JOBS_IMMEDIATE"),
         # Daily digests leave at this hour of each person's own time zone.
         "DIGEST_HOUR": _int("DIGEST_HOUR", 7),
+        # Statistics exports made in the background: their files are deleted this many days
+        # after they were made (learnplatform.stats.background).
+        "EXPORT_KEEP_DAYS": _int("EXPORT_KEEP_DAYS", 7),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
     }

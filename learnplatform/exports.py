@@ -257,18 +257,30 @@ def table_response(
     keys: list[str],
     text_columns: Iterable[int] | None = None,
 ) -> Response:
-    """``rows`` sent as a download in format ``fmt`` (csv, xlsx or json), streamed.
+    """``rows`` sent as a download in format ``fmt`` (csv, xlsx or json), streamed; the
+    arguments are those of ``table_chunks``."""
+    return download(table_chunks(fmt, header, rows, keys, text_columns), fmt, f"{filename}.{fmt}")
+
+
+def table_chunks(
+    fmt: str,
+    header: list[str],
+    rows: Iterable[Iterable],
+    keys: list[str],
+    text_columns: Iterable[int] | None = None,
+    *,
+    binary: bool = False,
+) -> Iterator[str | bytes]:
+    """``rows`` written in format ``fmt`` (csv, xlsx or json) a piece at a time: text for CSV
+    and JSON, bytes for XLSX, bytes for all with ``binary`` (a file being written).
 
     ``header`` titles the columns of CSV and XLSX; ``keys`` names them in JSON;
     ``text_columns``, when known, are the only ones that can hold a formula (see csv_lines).
     """
-    if fmt == "csv":
-        body = csv_lines(header, rows, text_columns)
-    elif fmt == "xlsx":
-        body = xlsx_chunks(header, rows)
-    else:
-        body = json_chunks(keys, rows)
-    return download(body, fmt, f"{filename}.{fmt}")
+    if fmt == "xlsx":
+        return xlsx_chunks(header, rows)
+    text = csv_lines(header, rows, text_columns) if fmt == "csv" else json_chunks(keys, rows)
+    return (piece.encode() for piece in text) if binary else text
 
 
 def _taking_turns(chunks: Iterable) -> Iterator:

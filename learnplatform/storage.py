@@ -1,12 +1,14 @@
-"""One place where uploaded files are kept: lesson attachments, recordings, room resources.
+"""One place where files are kept: lesson attachments, recordings, room resources, and the files
+the platform makes (statistics exports made in the background).
 
 Files live under ``STORAGE_DIR`` (outside ``static/``) with generated names; what was uploaded is
 recognised from its content, never from its name; they are served only through views that check
 access first.
 
-A file written by :func:`save_upload` stays on disk only if the transaction that holds its row is
-committed, and a file given to :func:`delete_stored` leaves the disk only once the deletion is
-committed: the database and the folder never disagree after a failed request.
+A file written by :func:`save_upload` or :func:`save_generated` stays on disk only if the
+transaction that holds its row is committed, and a file given to :func:`delete_stored` leaves the
+disk only once the deletion is committed: the database and the folder never disagree after a
+failed request.
 """
 
 import codecs
@@ -20,7 +22,7 @@ import struct
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -245,9 +247,61 @@ def save_upload(
         content_type = _recognise(temporary, is_text=is_text, allowed=allowed)
         if content_type not in allowed:
             raise StorageRefused(_not_accepted(allowed))
-        name = secrets.token_hex(16)
-        storage_key = f"{name[:2]}/{name}"
-        final = root / storage_key
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return _keep(
+        temporary,
+        original_name=_name_for(clean_file_name(original_name), content_type),
+        content_type=content_type,
+        size=size,
+        sha256=sha256,
+        uploaded_by=uploaded_by,
+    )
+
+
+def save_generated(chunks: Iterable[bytes], name: str, content_type: str) -> StoredFile:
+    """Keep a file the platform makes (an export), written from ``chunks`` as they come, never
+    held in memory; it is offered on download as ``name``. As with ``save_upload``, the row is
+    added and flushed, not committed, and the file stays only if the transaction commits."""
+    descriptor, temporary_name = tempfile.mkstemp(
+        dir=_storage_root(), prefix=".generated-", suffix=".part"
+    )
+    temporary = Path(temporary_name)
+    size, sha256 = 0, hashlib.sha256()
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            for chunk in chunks:
+                size += len(chunk)
+                sha256.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return _keep(
+        temporary,
+        original_name=clean_file_name(name),
+        content_type=content_type,
+        size=size,
+        sha256=sha256.hexdigest(),
+    )
+
+
+def _keep(
+    temporary: Path,
+    *,
+    original_name: str,
+    content_type: str,
+    size: int,
+    sha256: str,
+    uploaded_by: "User | None" = None,
+) -> StoredFile:
+    """Move ``temporary``, complete and checked, to a generated name beside it and add its row
+    (flushed); the file leaves again if the transaction does not commit."""
+    name = secrets.token_hex(16)
+    storage_key = f"{name[:2]}/{name}"
+    final = temporary.parent / storage_key
+    try:
         final.parent.mkdir(exist_ok=True)
         os.replace(temporary, final)
     except BaseException:
@@ -256,7 +310,7 @@ def save_upload(
     try:
         stored = StoredFile(
             storage_key=storage_key,
-            original_name=_name_for(clean_file_name(original_name), content_type),
+            original_name=original_name,
             content_type=content_type,
             size=size,
             sha256=sha256,

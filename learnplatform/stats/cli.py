@@ -11,11 +11,10 @@ import click
 from flask.cli import with_appcontext
 from werkzeug.datastructures import MultiDict
 
-from learnplatform.audit import record, utcnow
-from learnplatform.exports import csv_lines, json_chunks, xlsx_chunks
+from learnplatform.audit import record
 from learnplatform.extensions import db
 from learnplatform.stats import queries, tables
-from learnplatform.stats.filters import GROUPS, INTERVALS, read_filters
+from learnplatform.stats.filters import GROUPS, INTERVALS
 
 #: how many rows the progress bar moves by at a time
 STEP = 1000
@@ -60,8 +59,7 @@ def stats():
 def export(fmt, dataset, group, interval, output, **values):
     """Write a statistic or the completion records to a file, with a progress bar."""
     args = MultiDict({name: str(value) for name, value in values.items() if value is not None})
-    scope = queries.scope_of(_Operator())
-    form, filters = read_filters(args, queries.module_choices(scope), today=utcnow().date())
+    scope, form, filters = queries.scope_and_filters(_Operator(), args)
     if filters is None:
         problems = "; ".join(
             f"--{name.replace('_', '-').replace('start', 'from').replace('end', 'to')}: "
@@ -70,7 +68,7 @@ def export(fmt, dataset, group, interval, output, **values):
         )
         raise click.UsageError(problems)
     table = tables.dataset(dataset, filters, scope, group, interval)
-    target = Path(output or f"{table.name}-{date.today():%Y%m%d}.{fmt}")
+    target = Path(output or table.file_name(fmt, date.today()))
     total = (
         queries.count_of(queries.completion_records(filters, scope))
         if dataset == "completions"
@@ -88,14 +86,7 @@ def export(fmt, dataset, group, interval, output, **values):
                     bar.update(STEP)
             bar.update(done % STEP)
 
-        rows = counted(table.rows if fmt == "json" else table.named_rows())
-        if fmt == "csv":
-            chunks = (text.encode() for text in csv_lines(table.header, rows, table.text_columns))
-        elif fmt == "xlsx":
-            chunks = xlsx_chunks(table.header, rows)
-        else:
-            chunks = (text.encode() for text in json_chunks(table.keys, rows))
-        _write(target, chunks)
+        _write(target, table.chunks(fmt, counted(table.rows_for(fmt)), binary=True))
     record(
         "statistics_exported",
         dataset=table.name,

@@ -1,9 +1,11 @@
 """The filters every statistic takes, from the dashboard's form, an export's link, the API's query
 string or the command line: one period and one slice of learners and modules."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -169,3 +171,27 @@ def read_filters(
     if not form.validate():
         return form, None
     return form, form.filters()
+
+
+def describer(modules: list[tuple[int, str]]) -> Callable[[dict], list[tuple[str, str]]]:
+    """A function from filters as ``Filters.as_args`` gives them to those set, in words: (the
+    form's label, the value as the form shows it) pairs; ``modules`` are those it may name."""
+    form = FilterForm(MultiDict(), modules=modules, today=date.today())
+    names = {
+        field.name: {str(choice.value): str(choice.label) for choice in field.iter_choices()}
+        for field in form
+        if isinstance(field, SelectField)
+    }
+
+    def described(args: dict) -> list[tuple[str, str]]:
+        words = []
+        for field in form:
+            value = args.get(field.name)
+            if not value:
+                continue
+            if isinstance(field, DateField):
+                value = format_date(date.fromisoformat(value))
+            words.append((str(field.label.text), names.get(field.name, {}).get(value, value)))
+        return words
+
+    return described

@@ -37,6 +37,7 @@ from sqlalchemy import (
     true,
     union,
 )
+from werkzeug.datastructures import MultiDict
 
 from courses.models import Enrolment, Module, RecordingEvent, Webinar, WebinarSeries
 from irooms.models import (
@@ -52,7 +53,7 @@ from learnplatform.accounts.models import User
 from learnplatform.audit import utcnow
 from learnplatform.extensions import db
 from learnplatform.regions import countries_in, region_column, region_of
-from learnplatform.stats.filters import Filters
+from learnplatform.stats.filters import FilterForm, Filters, read_filters
 
 
 # Who sees what.
@@ -91,6 +92,14 @@ def module_choices(scope: Scope) -> list[tuple[int, str]]:
             select(Module.id, Module.title).where(scope.modules).order_by(Module.title, Module.id)
         )
     ]
+
+
+def scope_and_filters(user, args: MultiDict) -> tuple[Scope, FilterForm, Filters | None]:
+    """What ``user`` may see, the filter form filled from ``args`` (a query string) with the
+    modules they may choose, and its filters when they are valid (None otherwise)."""
+    scope = scope_of(user)
+    form, filters = read_filters(args, module_choices(scope), today=utcnow().date())
+    return scope, form, filters
 
 
 # Conditions.

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from learnplatform.choices import AGENCY_TYPES, GENDERS, LANGUAGES, THEMES, country_names
-from learnplatform.exports import driver_rows
+from learnplatform.exports import driver_rows, table_chunks
 from learnplatform.regions import region_names
 from learnplatform.stats import queries
 from learnplatform.stats.filters import GROUPS, INTERVALS, Filters
@@ -88,6 +89,29 @@ class Table:
                 if row[index] is not None:
                     row[index] = name(row[index])
             yield tuple(row)
+
+    def rows_for(self, fmt: str) -> Iterable[tuple]:
+        """The rows as format ``fmt`` holds them: codes in JSON, names in CSV and Excel."""
+        return self.rows if fmt == "json" else self.named_rows()
+
+    def chunks(
+        self, fmt: str, rows: Iterable[tuple] | None = None, *, binary: bool = False
+    ) -> Iterator[str | bytes]:
+        """The table as a file in format ``fmt``, written a piece at a time (see
+        ``exports.table_chunks``); ``rows``, when given, are ``rows_for(fmt)`` passed through
+        something that counts them."""
+        return table_chunks(
+            fmt,
+            self.header,
+            self.rows_for(fmt) if rows is None else rows,
+            self.keys,
+            self.text_columns,
+            binary=binary,
+        )
+
+    def file_name(self, fmt: str, day: date) -> str:
+        """The name its file of ``day`` is offered under: ``completions-20260401.csv``."""
+        return f"{self.name}-{day:%Y%m%d}.{fmt}"
 
 
 def _names(labels: dict) -> dict[str, str]:
@@ -356,6 +380,31 @@ DATASETS = {
     "resource-periods": (resources_over_time, "interval"),
     "irooms": (rooms, None),
 }
+
+#: What each table of DATASETS is called, as the dashboard heads it (a breakdown: by its group).
+DATASET_TITLES = {
+    "completions": _l("Completion records"),
+    "periods": _l("Enrolments and completions over time"),
+    "recordings": _l("Webinar recordings"),
+    "recording-periods": _l("Webinar recordings: views and downloads over time"),
+    "resources": _l("Library resources: downloads"),
+    "resource-periods": _l("Library downloads over time"),
+    "irooms": _l("iRooms"),
+}
+
+
+def dataset_title(name: str, group: str, interval: str) -> str:
+    """What the table ``name`` of DATASETS is called, as the dashboard heads it."""
+    takes = DATASETS[name][1]
+    if takes == "group":
+        return _("Completions by %(what)s", what=str(GROUPS[group]).lower())
+    if takes == "interval":
+        return _(
+            "%(what)s, by %(interval)s",
+            what=DATASET_TITLES[name],
+            interval=str(INTERVALS[interval]).lower(),
+        )
+    return str(DATASET_TITLES[name])
 
 
 def dataset(name: str, filters: Filters, scope: queries.Scope, group: str, interval: str) -> Table:
