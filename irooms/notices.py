@@ -53,39 +53,33 @@ def _session_params(session: LiveSession, room: Room) -> dict:
     }
 
 
-def _invitation(session: LiveSession, method: str):
-    """Each recipient's calendar file of ``session``, in their own time zone."""
-    from learnplatform.calendars.ics import session_calendar
-
-    return lambda person: session_calendar(session, method=method, time_zone=person.time_zone)
+def _with_invitation(params: dict, session: LiveSession, method: str) -> dict:
+    """``params`` with what the e-mail's calendar file is made of (notifications.services
+    .calendar_of): the session as it is now."""
+    fields = {
+        "id": session.id,
+        "room_id": session.room_id,
+        "title": session.title,
+        "agenda": session.agenda,
+        "starts_at": session.starts_at.isoformat(),
+        "ends_at": session.ends_at.isoformat(),
+        "sequence": session.sequence,
+        "conference_url": session.conference_url,
+    }
+    return {**params, "calendar": {"method": method, "session": fields}}
 
 
 @with_links
 def session_scheduled(session: LiveSession, actor) -> None:
     """Tell the room's members of a new session, with an invitation for their calendar."""
-    room = db.session.get(Room, session.room_id)
-    notify(
-        _members(room.id, but=actor),
-        "session_scheduled",
-        key=f"session-scheduled:{session.id}",
-        url=url_for("irooms.session", room_id=room.id, session_id=session.id),
-        params=_session_params(session, room),
-        calendar=_invitation(session, "REQUEST"),
-    )
+    _session_news(session, actor, "session_scheduled", f"session-scheduled:{session.id}")
 
 
 @with_links
 def session_moved(session: LiveSession, actor) -> None:
     """Tell the room's members that a session's time changed; their calendars replace it."""
-    room = db.session.get(Room, session.room_id)
-    notify(
-        _members(room.id, but=actor),
-        "session_moved",
-        key=f"session-moved:{session.id}:{session.sequence}",
-        url=url_for("irooms.session", room_id=room.id, session_id=session.id),
-        params=_session_params(session, room),
-        calendar=_invitation(session, "REQUEST"),
-    )
+    key = f"session-moved:{session.id}:{session.sequence}"
+    _session_news(session, actor, "session_moved", key)
 
 
 @with_links
@@ -94,16 +88,22 @@ def session_cancelled(session: LiveSession, actor) -> None:
     Called before the session is deleted."""
     if session.ends_at <= utcnow():
         return  # a past session deleted from the list: nothing to cancel
-    room = db.session.get(Room, session.room_id)
     session.sequence += 1  # RFC 5546: a cancellation is a revision of the event
-    notify(
-        _members(room.id, but=actor),
-        "session_cancelled",
-        key=f"session-cancelled:{session.id}",
-        url=url_for("irooms.sessions", room_id=room.id),
-        params=_session_params(session, room),
-        calendar=_invitation(session, "CANCEL"),
+    key = f"session-cancelled:{session.id}"
+    _session_news(session, actor, "session_cancelled", key, method="CANCEL")
+
+
+def _session_news(session: LiveSession, actor, kind: str, key: str, method="REQUEST") -> None:
+    """Tell the room's members (but who acted) of ``session``, with its calendar invitation;
+    a cancelled session's notification leads to the room's sessions."""
+    room = db.session.get(Room, session.room_id)
+    url = (
+        url_for("irooms.sessions", room_id=room.id)
+        if method == "CANCEL"
+        else url_for("irooms.session", room_id=room.id, session_id=session.id)
     )
+    params = _with_invitation(_session_params(session, room), session, method)
+    notify(_members(room.id, but=actor), kind, key=key, url=url, params=params)
 
 
 @jobs.periodic(jobs.every_minute)

@@ -6,14 +6,13 @@ messages do between processes; without one (``make run``) the bell shows the cou
 page the person opens.
 """
 
-from flask import g, request
+from flask import request
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, emit, join_room
+from flask_socketio import emit, join_room
 from sqlalchemy import delete
 
-from irooms.chat import origin_allowed
+from irooms.chat import accept_logged_in
 from irooms.models import SocketConnection
-from learnplatform.audit import log_security_event
 from learnplatform.extensions import db, socketio
 from learnplatform.reconnect import once_more_if_connection_lost
 
@@ -30,24 +29,9 @@ def channel(user_id: int) -> str:
 def on_connect(auth=None):
     """A page of a logged-in person: its connection joins the person's room and hears the
     count at once (it may have changed since the page was made)."""
-    from irooms import presence
     from learnplatform.notifications.services import unread_count
 
-    if not origin_allowed():
-        log_security_event("socket.refused", reason="origin", origin=request.headers.get("Origin"))
-        raise ConnectionRefusedError("origin not allowed")
-    if not current_user.is_authenticated:
-        raise ConnectionRefusedError("login required")
-    # Recorded as the chat's connections are, so that logging out closes it in any process.
-    db.session.add(
-        SocketConnection(
-            sid=request.sid,
-            user_id=current_user.id,
-            login_session_id=g.login_session_id,
-            process_id=presence.process_id(),
-        )
-    )
-    db.session.commit()
+    accept_logged_in()
     join_room(channel(current_user.id))
     emit("unread", {"count": unread_count(current_user.id)})
 

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnplatform.audit import utcnow
@@ -25,6 +25,13 @@ class Notification(db.Model):
         UniqueConstraint("user_id", "key"),
         Index("ix_notifications_user_unread", "user_id", "read_at"),
         Index("ix_notifications_user_created", "user_id", "created_at"),
+        # What the e-mail job has yet to write: a few rows among millions.
+        Index(
+            "ix_notifications_to_mail",
+            "created_at",
+            postgresql_where=text("mailed_at IS NULL AND delivery = 'now'"),
+            sqlite_where=text("mailed_at IS NULL AND delivery = 'now'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,6 +49,9 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None]
     #: ``now`` (e-mailed with it), ``digest`` (waits for the daily digest) or ``off``
     delivery: Mapped[str] = mapped_column(String(10), default="now")
+    #: UTC time its e-mail was written into the outbox (``now`` only), by the job that the
+    #: event's commit queues, or by the one that looks every minute for what that one missed
+    mailed_at: Mapped[datetime | None]
     #: the daily digest that carried it, once one has
     digest_id: Mapped[int | None] = mapped_column(
         ForeignKey("notification_digests.id", ondelete="SET NULL"), index=True

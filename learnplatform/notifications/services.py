@@ -4,10 +4,17 @@
 request to enrol), so that both are written or neither. Each recipient gets one notification per
 ``key`` whatever the number of calls (a job run twice), and an e-mail at once, in their daily
 digest, or none, as they chose for that kind.
+
+The notification is the promise of its e-mail: a notification to e-mail at once is written with
+``mailed_at`` empty, and a job writes the e-mail into the outbox (and sets ``mailed_at`` in the
+same transaction) after the event's commit, or, if that job was lost, the job that looks every
+minute. So the event's request writes one row per recipient, and the rendering of 500 e-mails in
+500 languages and time zones, with their calendar files, happens in the worker, not on the event
+loop that serves every page and socket of a web process.
 """
 
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
@@ -34,41 +41,106 @@ from learnplatform.notifications.models import (
 PAGE_SIZE = 30
 
 
-def notify(
-    recipients: Iterable[User],
-    kind: str,
-    *,
-    key: str,
-    url: str,
-    params: dict,
-    calendar: Callable[[User], bytes] | None = None,
-) -> int:
+def notify(recipients: Iterable[User], kind: str, *, key: str, url: str, params: dict) -> int:
     """Tell each of ``recipients`` (active accounts only) of the event ``key``, of ``kind``;
-    ``url`` is the page it is about, ``params`` what the kind's sentence names, ``calendar``
-    what to attach for each recipient (an .ics in their time zone). How many were told."""
+    ``url`` is the page it is about, ``params`` what the kind's sentence names (and, under
+    ``calendar``, the live session whose invitation the e-mail carries: see ``calendar_of``).
+    How many were told."""
     people = {person.id: person for person in recipients if person.active}
     if not people:
         return 0
     told = _new_notifications(people, kind, key, url, params)
     if not told:
         return 0
-    for person_id, delivery in told.items():
-        if delivery == "now":
-            person = people[person_id]
-            send_mail(
-                person,
-                LazyString(sentence, kind, params),
-                "notification",
-                key=f"notification:{person_id}:{key}",
-                headers=unsubscribe_headers(person_id, kind),
-                calendar=calendar(person) if calendar else None,
-                kind=kind,
-                params=params,
-                link=_absolute(url),
-                **_footer(person_id, kind),
-            )
+    if "now" in told.values():
+        mail_notifications.schedule(key)
     jobs.after_commit(_tell_unread, sorted(told))
     return len(told)
+
+
+@jobs.job()
+def mail_notifications(key: str) -> int:
+    """Write the e-mails of the notifications of event ``key`` still to be e-mailed at once,
+    each in its recipient's language and time zone, in one transaction with their ``mailed_at``;
+    how many. Those another run took are left to it."""
+    taken = db.session.scalars(
+        update(Notification)
+        .where(
+            Notification.key == key,
+            Notification.delivery == "now",
+            Notification.mailed_at.is_(None),
+        )
+        .values(mailed_at=utcnow())
+        .returning(Notification.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not taken:
+        db.session.rollback()
+        return 0
+    rows = db.session.execute(
+        select(Notification, User)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.id.in_(taken))
+        .order_by(Notification.id)
+    ).all()
+    for notification, person in rows:
+        if person.active:
+            _mail(notification, person)
+    db.session.commit()
+    return len(rows)
+
+
+@jobs.periodic(jobs.every_minute)
+def mail_forgotten(now: datetime | None = None) -> int:
+    """E-mail the notifications whose job was lost (the queue was down when their event
+    committed, or a worker died): those still waiting a minute after they were written."""
+    now = now or utcnow()
+    keys = db.session.scalars(
+        select(Notification.key)
+        .where(
+            Notification.delivery == "now",
+            Notification.mailed_at.is_(None),
+            Notification.created_at <= now - timedelta(minutes=1),
+        )
+        .group_by(Notification.key)
+        .order_by(func.min(Notification.created_at))
+        .limit(100)
+    ).all()
+    return sum(mail_notifications.call_local(key) for key in keys)
+
+
+def _mail(notification: Notification, person: User) -> None:
+    kind, params = notification.kind, notification.params
+    send_mail(
+        person,
+        LazyString(sentence, kind, params),
+        "notification",
+        key=f"notification:{notification.id}",
+        headers=unsubscribe_headers(person.id, kind),
+        calendar=calendar_of(params, person),
+        kind=kind,
+        params=params,
+        link=_absolute(notification.url),
+        **_footer(person.id, kind),
+    )
+
+
+def calendar_of(params: dict, person: User) -> bytes | None:
+    """The invitation an e-mail carries, in ``person``'s time zone: ``params["calendar"]`` is
+    ``{"method": "REQUEST" or "CANCEL", "session": <the session's fields>}`` as it was at the
+    event (a cancelled session is gone from the database by the time the e-mail is written)."""
+    spec = params.get("calendar")
+    if not spec:
+        return None
+    from irooms.models import LiveSession
+    from learnplatform.calendars.ics import session_calendar
+
+    fields = dict(spec["session"])
+    for name in ("starts_at", "ends_at"):
+        fields[name] = datetime.fromisoformat(fields[name])
+    return session_calendar(
+        LiveSession(**fields), method=spec["method"], time_zone=person.time_zone
+    )
 
 
 def _new_notifications(people: dict, kind: str, key: str, url: str, params: dict) -> dict:

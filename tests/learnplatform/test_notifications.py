@@ -18,7 +18,7 @@ from learnplatform.audit import utcnow
 from learnplatform.extensions import db, socketio
 from learnplatform.mail import OutboxMessage, deliver, deliver_waiting
 from learnplatform.notifications.models import Notification
-from learnplatform.notifications.services import notify, send_digests
+from learnplatform.notifications.services import mail_forgotten, notify, send_digests
 from tests.conftest import platform_on_own_database
 from tests.courses.test_modules import build_module, enrolment
 from tests.helpers import PASSWORD, Auth, QueryCounter, post_form
@@ -562,3 +562,64 @@ def test_a_trainer_announces_a_lesson_to_the_learners_who_chose_it(app, create_u
         "Countering the financing of terrorism has been updated: see the lesson "
         "“Lesson 1, revised”." in page
     )
+
+
+def test_e_mails_whose_job_was_lost_are_written_by_the_minute_job(app, mail_server, create_user):
+    people = [create_user(), create_user(time_zone="Asia/Tokyo")]
+    with app.app_context():
+        written = utcnow() - timedelta(minutes=3)
+        for person in people:  # as the event wrote them, its job never queued (Redis away)
+            db.session.add(
+                Notification(
+                    user_id=person.id,
+                    kind="certificate_issued",
+                    key="certificate:7",
+                    url="/courses/certificates/7",
+                    params={"module": "Countering the financing of terrorism"},
+                    created_at=written,
+                )
+            )
+        db.session.commit()
+        assert mail_forgotten.call_local() == 2
+        assert mail_forgotten.call_local() == 0  # once
+    received = mail_server.wait_for(2)
+    assert sorted(m["To"] for m in received) == sorted(p.email for p in people)
+    assert all("Countering the financing of terrorism" in m["Subject"] for m in received)
+
+
+def test_names_with_markup_or_line_breaks_stay_text_in_e_mails(app, mail_server, create_user):
+    """SECURITY.md 22: HTML in names is text in e-mails; a line break in a name cannot add a
+    header to one."""
+    host = create_user(role="trainer", name="<img src=x onerror=alert(1)>")
+    member = create_user()
+    room_id = add_room(
+        app,
+        "Sahel <script>alert(2)</script>\r\nBcc: victim@example.org",
+        [(host, "host"), (member, "participant")],
+    )
+    post_form(
+        logged_in(app, host), f"/irooms/{room_id}/sessions/new", FORM | {"title": "<b>bold</b>"}
+    )
+    (message,) = mail_server.wait_for(1)
+    assert message["Bcc"] is None
+    assert "\n" not in message["Subject"] and "Bcc: victim@example.org" in message["Subject"]
+    html = parts(message)["text/html"]
+    assert "<script>" not in html and "&lt;script&gt;alert(2)&lt;/script&gt;" in html
+    assert "<b>bold</b>" not in html and "&lt;b&gt;bold&lt;/b&gt;" in html
+    text = parts(message)["text/plain"]
+    assert "<b>bold</b>" in text  # plain text is not HTML: shown as typed
+    page = logged_in(app, member).get("/notifications/").get_data(as_text=True)
+    assert "<script>alert(2)" not in page and "&lt;b&gt;bold&lt;/b&gt;" in page
+
+
+def test_the_bell_connection_needs_a_login_and_ends_with_it(app, create_user):
+    visitor = socketio.test_client(
+        app, namespace="/notifications", flask_test_client=app.test_client()
+    )
+    assert not visitor.is_connected("/notifications")
+    person = create_user()
+    browser = logged_in(app, person)
+    bell = socketio.test_client(app, namespace="/notifications", flask_test_client=browser)
+    assert bell.is_connected("/notifications")
+    post_form(browser, "/logout", {}, form_url="/account")
+    assert not bell.is_connected("/notifications")
