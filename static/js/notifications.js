@@ -13,13 +13,7 @@
       const words = bell.querySelector("[data-unread-words]");
       badge.textContent = number.format(count);
       badge.classList.toggle("d-none", count === 0);
-      if (count === 0) {
-        words.textContent = "";
-      } else if (count === 1) {
-        words.textContent = words.dataset.one;
-      } else {
-        words.textContent = words.dataset.many.replace("{n}", number.format(count));
-      }
+      words.textContent = count === 0 ? "" : words.dataset.template.replace("{n}", number.format(count));
       bell.dataset.unread = String(count);
     }
   };

@@ -86,7 +86,7 @@ def test_members_are_told_live_by_email_by_reminder_and_by_digest(
         assert str(event["SUMMARY"]) == SESSION
 
         # The member opens the centre and follows the notification to the session.
-        member_page.get_by_role("link", name="Notifications 1 unread").click()
+        member_page.get_by_role("link", name="Notifications Unread: 1").click()
         item = member_page.get_by_role(
             "link", name=re.compile(f"New session in Sahel prosecutors: {SESSION}")
         )

@@ -111,7 +111,7 @@ def test_a_trainer_is_told_under_the_bell_and_gets_the_rows_of_the_streamed_down
     assert export.file_name == name
 
     # The bell counts it, and the notification leads to the file.
-    assert "1 unread" in page
+    assert "Unread: 1" in page
     centre = trainer.get("/notifications/").get_data(as_text=True)
     assert f"Your export {name} is ready to download." in centre
     [link] = re.findall(r'href="(/notifications/\d+)"', centre)
