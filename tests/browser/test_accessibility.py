@@ -201,6 +201,10 @@ def site(module_app, module_live_server, browser):
             "accounts": "/admin/users",
             "account": f"/admin/users/{learners['en'].id}",
             "audit-log": "/admin/audit",
+            "notifications": "/notifications/",
+            "notification-preferences": "/notifications/preferences",
+            "profile": "/account",
+            "my-exports": "/stats/exports/",
         }
         for language in LANGUAGES:
             found.cookies[("learner", language)] = cookies_of(
@@ -233,6 +237,10 @@ PAGES = {
     "accounts": "administrator",
     "account": "administrator",
     "audit-log": "administrator",
+    "notifications": "learner",
+    "notification-preferences": "learner",
+    "profile": "learner",
+    "my-exports": "administrator",
 }
 
 
