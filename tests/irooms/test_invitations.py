@@ -168,7 +168,7 @@ def test_an_invitation_by_email_goes_in_the_rooms_language_and_is_claimed_at_con
     assert "Awa Diallo &lt;awa.diallo@example.org&gt;" in page  # listed with the links
 
     (message,) = outbox(app, "awa.diallo@example.org")
-    assert message.subject == f"Invitation to {ROOM}"
+    assert message.subject == f"Invitation à rejoindre {ROOM}"  # the room's language
     with app.app_context():
         invitation = db.session.scalar(select(Invitation))
         assert (invitation.email, invitation.name, invitation.max_uses) == (
@@ -177,7 +177,7 @@ def test_an_invitation_by_email_goes_in_the_rooms_language_and_is_claimed_at_con
             1,
         )
         day = format_date(invitation.expires_at.date(), "long", locale="fr")
-    assert "Bonjour Awa Diallo," in message.body and "Moussa Traoré invites you" in message.body
+    assert "Bonjour Awa Diallo," in message.body and "Moussa Traoré vous invite" in message.body
     assert day in message.body  # the room's language: "16 décembre 2026"
     assert link_in(message).startswith("/irooms/join/") and 'lang="fr"' in message.html
     assert link_in(message) in message.html

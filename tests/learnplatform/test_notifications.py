@@ -124,7 +124,11 @@ def test_members_hear_of_a_new_session_on_the_bell_at_once_and_by_email(
     assert utc_naive(event.decoded("DTEND")) == datetime(2027, 3, 14, 16, 0)
     assert event["DTSTART"].params["TZID"] == "Asia/Tokyo"
     assert int(event["SEQUENCE"]) == 0
-    assert "Bonjour Claire Martin" in parts(mail_server.to(french.email)[0])["text/plain"]
+    in_french = mail_server.to(french.email)[0]
+    assert "Bonjour Claire Martin" in parts(in_french)["text/plain"]
+    # Her language, and the time in her zone (Abidjan, UTC) as French writes it.
+    assert in_french["Subject"].startswith("Nouvelle session dans Sahel prosecutors")
+    assert "14 mars 2027" in in_french["Subject"]
     live.disconnect(namespace="/notifications")
 
 
