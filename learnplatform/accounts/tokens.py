@@ -114,20 +114,25 @@ def user_for_token(raw: str) -> User | None:
     owner = token.user
     if not owner.active or not owner.is_administrator:
         return None
-    now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
-        # Conditional, so that many calls in the same minute write once between them.
-        db.session.execute(
-            update(ApiToken)
-            .where(
-                ApiToken.id == token.id,
-                or_(
-                    ApiToken.last_used_at.is_(None),
-                    ApiToken.last_used_at <= now - LAST_USED_PRECISION,
-                ),
-            )
-            .values(last_used_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    if note_use(token, LAST_USED_PRECISION):
         db.session.commit()
     return owner
+
+
+def note_use(row, precision: timedelta) -> bool:
+    """Write the time of use of ``row`` (an API token, a calendar feed: any model with an ``id``
+    and a ``last_used_at``) when the last one is older than ``precision``; conditional, so that
+    uses at the same moment write once between them. Whether it wrote."""
+    model, now = type(row), utcnow()
+    if row.last_used_at is not None and now - row.last_used_at < precision:
+        return False
+    written = db.session.execute(
+        update(model)
+        .where(
+            model.id == row.id,
+            or_(model.last_used_at.is_(None), model.last_used_at <= now - precision),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return bool(written)

@@ -11,10 +11,11 @@ import secrets
 from datetime import timedelta
 
 from flask import after_this_request, request, session
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from learnplatform.accounts.models import User
+from learnplatform.accounts.tokens import note_use
 from learnplatform.audit import utcnow
 from learnplatform.calendars.models import CalendarFeed
 from learnplatform.extensions import db
@@ -75,21 +76,7 @@ def feed_owner(token: str) -> User | None:
     )
     if feed is None or feed.revoked_at is not None or not feed.user.active:
         return None
-    now = utcnow()
-    if feed.last_used_at is None or now - feed.last_used_at >= LAST_USED_PRECISION:
-        # Conditional, so that programs reading at the same moment write once between them.
-        db.session.execute(
-            update(CalendarFeed)
-            .where(
-                CalendarFeed.id == feed.id,
-                or_(
-                    CalendarFeed.last_used_at.is_(None),
-                    CalendarFeed.last_used_at <= now - LAST_USED_PRECISION,
-                ),
-            )
-            .values(last_used_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    note_use(feed, LAST_USED_PRECISION)
     return feed.user
 
 
