@@ -32,6 +32,15 @@ class Notification(db.Model):
             postgresql_where=text("mailed_at IS NULL AND delivery = 'now'"),
             sqlite_where=text("mailed_at IS NULL AND delivery = 'now'"),
         ),
+        # Who waits for a digest, and with what.
+        Index(
+            "ix_notifications_for_digest",
+            "user_id",
+            postgresql_where=text("digest_id IS NULL AND delivery = 'digest'"),
+            sqlite_where=text("digest_id IS NULL AND delivery = 'digest'"),
+        ),
+        # One event's notifications, for the job that e-mails them.
+        Index("ix_notifications_key", "key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
