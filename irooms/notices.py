@@ -17,6 +17,7 @@ from learnplatform.accounts.models import User
 from learnplatform.audit import utcnow
 from learnplatform.extensions import db
 from learnplatform.jobs import with_links
+from learnplatform.notifications.models import Notification
 from learnplatform.notifications.services import notify
 
 #: reminders before a session starts, in hours, the longest first
@@ -124,11 +125,14 @@ def send_reminders(now: datetime | None = None) -> int:
         hours = _reminder_due(session, now)
         if hours is None:
             continue
+        key = f"session-reminder:{session.id}:{session.sequence}:{hours}"
+        if db.session.scalar(select(Notification.id).where(Notification.key == key).limit(1)):
+            continue  # sent, to the whole room at once: the next minutes cost one look-up
         room = db.session.get(Room, session.room_id)
         reminded += notify(
             _members(room.id),
             "session_reminder",
-            key=f"session-reminder:{session.id}:{session.sequence}:{hours}",
+            key=key,
             url=url_for("irooms.session", room_id=room.id, session_id=session.id),
             params=_session_params(session, room),
         )
