@@ -16,13 +16,14 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import HTTPException
 
 from irooms import bp, notices
 from irooms.access import is_read_only, managed_place, place_in
@@ -407,9 +408,11 @@ def hold_invitation(sender, *, user: User, next_url: str | None = None, **extra)
 
 def _join_token(path: str | None) -> str | None:
     """The token of an invitation link given as a path on the platform, if it is one."""
-    prefix = url_for("irooms.join", token="-")[:-1]  # noqa: S106 (a placeholder, cut off)
-    path = urlsplit(path or "").path
-    return path[len(prefix) :] if path.startswith(prefix) and len(path) > len(prefix) else None
+    try:
+        endpoint, values = current_app.url_map.bind("").match(urlsplit(path or "").path)
+    except HTTPException:  # not a page of the platform, or one that redirects
+        return None
+    return values["token"] if endpoint == "irooms.join" else None
 
 
 @address_proven.connect

@@ -6,6 +6,8 @@ Runs when ``TEST_STACK`` names the stack's environment file (``.ci/run`` starts 
 sets it); skipped otherwise.
 """
 
+from typing import NamedTuple
+
 import pytest
 
 from tests.browser.test_chat_browser import messages_in, say, until
@@ -48,16 +50,31 @@ def tab_on(browser, request):
         context.close()
 
 
-def test_two_people_on_two_processes_chat_through_nginx(tab_on):
+class Apart(NamedTuple):
+    room_id: int
+    host: object  # the host's tab, its requests on one process
+    member: object  # the member's tab, on the other
+    on_a: processes.Server
+    on_b: processes.Server
+    member_email: str
+
+
+def host_and_member_apart(tab_on) -> Apart:
+    """A room in the stack's database, its host logged in on one process and a member on the
+    other."""
     with processes.stack_database() as (app, _):
         people = processes.add_people(app)
         room_id, _ = processes.add_room(app, people)
     (_, host_email), (_, member_email) = people
     on_a, on_b = processes.stack_servers()
-
     host, member = tab_on(on_a), tab_on(on_b)
     log_in(host, on_a, host_email, "Amina Diallo")
     log_in(member, on_b, member_email, "Awa Konaté")
+    return Apart(room_id, host, member, on_a, on_b, member_email)
+
+
+def test_two_people_on_two_processes_chat_through_nginx(tab_on):
+    room_id, host, member, on_a, on_b, _ = host_and_member_apart(tab_on)
     for tab, server in ((host, on_a), (member, on_b)):
         tab.goto(f"{server}/irooms/{room_id}")
     for tab in (host, member):

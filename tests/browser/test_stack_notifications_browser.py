@@ -18,8 +18,7 @@ from playwright.sync_api import expect
 from irooms.models import LiveSession
 from learnplatform.audit import utcnow
 from learnplatform.extensions import db
-from tests.browser.test_modules_browser import log_in
-from tests.browser.test_stack_browser import tab_on  # noqa: F401  (a fixture)
+from tests.browser.test_stack_browser import host_and_member_apart, tab_on  # noqa: F401
 from tests.irooms import processes
 
 pytestmark = pytest.mark.skipif(
@@ -47,14 +46,7 @@ def until(condition, what: str, timeout: float):
 
 
 def test_the_bell_and_the_mail_cross_processes_and_the_worker(tab_on):  # noqa: F811
-    with processes.stack_database() as (app, _):
-        people = processes.add_people(app)
-        room_id, _ = processes.add_room(app, people)
-    (_, host_email), (_, member_email) = people
-    on_a, on_b = processes.stack_servers()
-    host, member = tab_on(on_a), tab_on(on_b)
-    log_in(host, on_a, host_email, "Amina Diallo")
-    log_in(member, on_b, member_email, "Awa Konaté")
+    room_id, host, member, on_a, on_b, member_email = host_and_member_apart(tab_on)
     member.goto(f"{on_b}/irooms/")
     count = member.locator("[data-notification-bell]:visible [data-unread-count]")
     expect(count).to_be_hidden()
