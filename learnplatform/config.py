@@ -118,6 +118,10 @@ def from_environment(instance_path: Path) -> dict:
         # else is done with them; these bound what a crafted archive can cost.
         "ZIP_MAX_ENTRIES": _int("ZIP_MAX_ENTRIES", 2000),
         "ZIP_MAX_UNPACKED_BYTES": _int("ZIP_MAX_UNPACKED_BYTES", 300 * 1024 * 1024),
+        # SCORM packages (courses.scorm.importing): the zip as uploaded, then the same checks.
+        "SCORM_MAX_BYTES": _int("SCORM_MAX_BYTES", 500 * 1024 * 1024),
+        "SCORM_MAX_ENTRIES": _int("SCORM_MAX_ENTRIES", 10_000),
+        "SCORM_MAX_UNPACKED_BYTES": _int("SCORM_MAX_UNPACKED_BYTES", 1536 * 1024 * 1024),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session that holds it
         "PASSWORD_MIN_LENGTH": 12,
         "PASSWORD_MAX_LENGTH": 256,
