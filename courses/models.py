@@ -70,7 +70,10 @@ class Lesson(db.Model):
     position: Mapped[int]
     #: title shown in the syllabus
     title: Mapped[str] = mapped_column(String(200))
-    #: body as HTML, cleaned by ``courses.richtext.clean_lesson_html`` when saved
+    #: ``page`` (rich text) or ``scorm`` (a SCORM package, ``courses.scorm``)
+    kind: Mapped[str] = mapped_column(String(10), default="page", server_default="page")
+    #: body as HTML, cleaned by ``courses.richtext.clean_lesson_html`` when saved; for a SCORM
+    #: lesson, an introduction shown above the package
     body_html: Mapped[str] = mapped_column(Text, default="")
     #: UTC time of creation
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -84,6 +87,7 @@ class Lesson(db.Model):
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
+    package = relationship("ScormPackage", back_populates="lesson", uselist=False)
 
 
 class LessonAttachment(db.Model):
@@ -444,3 +448,7 @@ class ViewMark(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     counted_at: Mapped[datetime]
+
+
+# SCORM packages are lessons too; their models live beside their code.
+from courses.scorm import models as _scorm_models  # noqa: E402,F401
