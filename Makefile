@@ -69,12 +69,14 @@ assets: $(VENDOR)/.installed
 
 $(VENDOR)/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bootstrap $(VENDOR)/socket.io $(VENDOR)/chart.js $(VENDOR)/quill
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bootstrap $(VENDOR)/socket.io $(VENDOR)/chart.js $(VENDOR)/quill $(VENDOR)/scorm-again
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.rtl.min.css $(VENDOR)/bootstrap/
 	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
 	cp node_modules/socket.io-client/dist/socket.io.min.js $(VENDOR)/socket.io/
 	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.js/
 	cp node_modules/quill/dist/quill.js node_modules/quill/dist/quill.snow.css $(VENDOR)/quill/
+	cp node_modules/scorm-again/dist/scorm12.min.js node_modules/scorm-again/dist/scorm2004.min.js \
+		node_modules/scorm-again/dist/cross-frame-lms.min.js node_modules/scorm-again/dist/cross-frame-api.min.js $(VENDOR)/scorm-again/
 	touch $@
 
 db: setup  ## create or upgrade the SQLite database under instance/
