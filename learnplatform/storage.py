@@ -5,10 +5,11 @@ Files live under ``STORAGE_DIR`` (outside ``static/``) with generated names; wha
 recognised from its content, never from its name; they are served only through views that check
 access first.
 
-A file written by :func:`save_upload` or :func:`save_generated` stays on disk only if the
-transaction that holds its row is committed, and a file given to :func:`delete_stored` leaves the
-disk only once the deletion is committed: the database and the folder never disagree after a
-failed request.
+A file written by :func:`save_upload`, :func:`save_generated` or :func:`save_stream` stays on disk
+only if the transaction that holds its row is committed, and a file given to :func:`delete_stored`
+leaves the disk only once the deletion is committed: the database and the folder never disagree
+after a failed request. Zip archives (Office documents, e-learning packages) are checked by
+:func:`open_checked_archive` before any entry is unpacked.
 """
 
 import codecs
@@ -22,7 +23,9 @@ import struct
 import tempfile
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -287,6 +290,43 @@ def save_generated(chunks: Iterable[bytes], name: str, content_type: str) -> Sto
     )
 
 
+def save_stream(
+    stream: IO[bytes],
+    original_name: str,
+    *,
+    content_type: str,
+    max_bytes: int,
+    uploaded_by: "User | None" = None,
+) -> StoredFile:
+    """Keep the file read from ``stream`` as ``content_type``, a type the caller has established
+    (a file unpacked from a checked archive), offered on download as ``original_name``.
+
+    As with ``save_upload``, the stream is copied in chunks and read no further than one byte past
+    ``max_bytes``; more raises :class:`StorageRefused`, leaving neither a file nor a row. The row
+    is added and flushed, not committed, and the file stays only if the transaction commits.
+    """
+    if max_bytes < 0:
+        raise ValueError("max_bytes must not be negative")  # read(-n) would read everything
+    descriptor, temporary_name = tempfile.mkstemp(
+        dir=_storage_root(), prefix=".stream-", suffix=".part"
+    )
+    temporary = Path(temporary_name)
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            size, sha256, _ = _copy(stream, out, max_bytes)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return _keep(
+        temporary,
+        original_name=clean_file_name(original_name),
+        content_type=content_type,
+        size=size,
+        sha256=sha256,
+        uploaded_by=uploaded_by,
+    )
+
+
 def _keep(
     temporary: Path,
     *,
@@ -527,7 +567,7 @@ def _copy(stream: IO[bytes], out: IO[bytes], limit: int) -> tuple[int, str, bool
             raise StorageRefused(
                 _l(
                     "The file is larger than %(size)s, the most accepted here.",
-                    size=_in_words(limit),
+                    size=size_in_words(limit),
                 )
             )
         sha256.update(chunk)
@@ -547,7 +587,8 @@ def _decodes(decoder: codecs.IncrementalDecoder, chunk: bytes, *, final: bool = 
     return True
 
 
-def _in_words(size: int) -> str:
+def size_in_words(size: int) -> str:
+    """``size`` bytes for a person to read: ``"1.5 GB"``, ``"500 MB"``, ``"12 bytes"``."""
     for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
         if size >= factor:
             return f"{size / factor:.1f}".removesuffix(".0") + f" {unit}"
@@ -604,33 +645,100 @@ def _is_plain_text(head: bytes) -> bool:
     return not _MARKUP_IN_TEXT.search(text[:_MARKUP_WINDOW])
 
 
-def _recognise_archive(file: IO[bytes]) -> str:
-    """Word, Excel, PowerPoint or OpenDocument, from an archive checked before it is unpacked."""
-    max_entries = current_app.config["ZIP_MAX_ENTRIES"]
+@dataclass(frozen=True)
+class ArchiveWording:
+    """The refusals of :func:`open_checked_archive`, in words for what the archive is."""
+
+    damaged: str
+    too_many_entries: Callable[[int], str]
+    unsafe_names: str
+    encrypted: str
+    too_large_unpacked: Callable[[str], str]
+    compressed_too_tightly: str
+
+
+#: an uploaded Word, Excel, PowerPoint or OpenDocument file
+DOCUMENT_WORDING = ArchiveWording(
+    damaged=_l("The file is damaged or is not a document."),
+    too_many_entries=lambda count: _l("The document holds more than %(count)d parts.", count=count),
+    unsafe_names=_l("The document holds unsafe file paths or links."),
+    encrypted=_l("Encrypted archives are not accepted."),
+    too_large_unpacked=lambda size: _l(
+        "The document would be larger than %(size)s once unpacked.", size=size
+    ),
+    compressed_too_tightly=_l("The document holds a part compressed too tightly to be safe."),
+)
+#: an uploaded e-learning package (SCORM)
+PACKAGE_WORDING = ArchiveWording(
+    damaged=_l("The file is damaged or is not a zip package."),
+    too_many_entries=lambda count: _l("The package holds more than %(count)d files.", count=count),
+    unsafe_names=_l("The package holds unsafe file paths or links."),
+    encrypted=_l("Encrypted packages are not accepted."),
+    too_large_unpacked=lambda size: _l(
+        "The package would be larger than %(size)s once unpacked.", size=size
+    ),
+    compressed_too_tightly=_l("The package holds a file compressed too tightly to be safe."),
+)
+
+#: the ways zipfile reports a malformed archive; every one of them means "damaged"
+DAMAGED_ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    NotImplementedError,
+    EOFError,
+    OSError,
+    ValueError,
+    struct.error,
+    zlib.error,
+)
+
+
+def open_checked_archive(
+    file: IO[bytes], *, max_entries: int, max_unpacked_bytes: int, wording: ArchiveWording
+) -> zipfile.ZipFile:
+    """Open the zip archive in ``file`` once what its directory declares is safe to unpack.
+
+    Refused, with ``wording``'s :class:`StorageRefused`, before any entry is read: a damaged
+    archive; more than ``max_entries`` entries (or a central directory too large for them);
+    more than ``max_unpacked_bytes`` once unpacked; an entry compressed too tightly; a name that
+    is absolute, has a ``..`` segment, a backslash, a drive letter or a NUL, or comes twice; a
+    link; encryption. The caller closes the archive, and reads each entry no further than its
+    declared size.
+    """
     end_record = _zip_end_record(file)
     if end_record is None:
-        raise StorageRefused(_l("The file is damaged or is not a document."))
+        raise StorageRefused(wording.damaged)
     entries, directory_size = end_record
     if entries > max_entries or directory_size > max_entries * _DIRECTORY_BYTES_PER_ENTRY:
-        raise _too_many_parts(max_entries)
+        raise StorageRefused(wording.too_many_entries(max_entries))
     try:
-        with zipfile.ZipFile(file) as archive:
-            infos = archive.infolist()
-            _check_entries(infos)
-            names = {info.filename for info in infos}
-            return _archive_type(archive, names)
-    except StorageRefused:
+        archive = zipfile.ZipFile(file)
+    except DAMAGED_ARCHIVE_ERRORS as e:
+        raise StorageRefused(wording.damaged) from e
+    try:
+        _check_entries(
+            archive.infolist(),
+            max_entries=max_entries,
+            max_unpacked=max_unpacked_bytes,
+            wording=wording,
+        )
+    except BaseException:
+        archive.close()
         raise
-    # zipfile reports a malformed archive in many ways; every one of them means "damaged".
-    except (
-        zipfile.BadZipFile,
-        NotImplementedError,
-        EOFError,
-        OSError,
-        ValueError,
-        struct.error,
-    ) as e:
-        raise StorageRefused(_l("The file is damaged or is not a document.")) from e
+    return archive
+
+
+def _recognise_archive(file: IO[bytes]) -> str:
+    """Word, Excel, PowerPoint or OpenDocument, from an archive checked before it is unpacked."""
+    with open_checked_archive(
+        file,
+        max_entries=current_app.config["ZIP_MAX_ENTRIES"],
+        max_unpacked_bytes=current_app.config["ZIP_MAX_UNPACKED_BYTES"],
+        wording=DOCUMENT_WORDING,
+    ) as archive:
+        try:
+            return _archive_type(archive, {info.filename for info in archive.infolist()})
+        except DAMAGED_ARCHIVE_ERRORS as e:
+            raise StorageRefused(DOCUMENT_WORDING.damaged) from e
 
 
 def _zip_end_record(file: IO[bytes]) -> tuple[int, int] | None:
@@ -670,12 +778,12 @@ def _zip_end_record(file: IO[bytes]) -> tuple[int, int] | None:
     return entries, directory_size
 
 
-def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
+def _check_entries(
+    infos: list[zipfile.ZipInfo], *, max_entries: int, max_unpacked: int, wording: ArchiveWording
+) -> None:
     """Refuse an archive by what its directory declares, before any entry is read."""
-    max_entries = current_app.config["ZIP_MAX_ENTRIES"]
-    max_unpacked = current_app.config["ZIP_MAX_UNPACKED_BYTES"]
     if len(infos) > max_entries:
-        raise _too_many_parts(max_entries)
+        raise StorageRefused(wording.too_many_entries(max_entries))
     unpacked = 0
     seen: set[str] = set()
     for info in infos:
@@ -689,26 +797,17 @@ def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
             or stat.S_ISLNK(info.external_attr >> 16)
             or name in seen
         ):
-            raise StorageRefused(_l("The document holds unsafe file paths or links."))
+            raise StorageRefused(wording.unsafe_names)
         seen.add(name)
         if info.flag_bits & 0x1:
-            raise StorageRefused(_l("Encrypted archives are not accepted."))
+            raise StorageRefused(wording.encrypted)
         unpacked += info.file_size
         if unpacked > max_unpacked:
-            raise StorageRefused(
-                _l(
-                    "The document would be larger than %(size)s once unpacked.",
-                    size=_in_words(max_unpacked),
-                )
-            )
+            raise StorageRefused(wording.too_large_unpacked(size_in_words(max_unpacked)))
         if info.file_size > _RATIO_CHECKED_FROM and info.file_size > _MAX_RATIO * max(
             info.compress_size, 1
         ):
-            raise StorageRefused(_l("The document holds a part compressed too tightly to be safe."))
-
-
-def _too_many_parts(max_entries: int) -> StorageRefused:
-    return StorageRefused(_l("The document holds more than %(count)d parts.", count=max_entries))
+            raise StorageRefused(wording.compressed_too_tightly)
 
 
 def _archive_type(archive: zipfile.ZipFile, names: set[str]) -> str:
