@@ -128,6 +128,12 @@ def from_environment(instance_path: Path) -> dict:
         "TOKEN_HOURS": {"reset_password": 1, "confirm_email": 48},
         # Throttling: failed logins per account and per address, over a sliding window; the
         # account is never locked for good.
+        # SCORM package content is served from this other origin (another host name than the
+        # platform's, e.g. https://content.example.org, pointing at the same servers), where the
+        # platform's cookies never go (courses.scorm.content); empty: packages cannot be played.
+        "SCORM_CONTENT_ORIGIN": os.environ.get("SCORM_CONTENT_ORIGIN", "").rstrip("/") or None,
+        # How long the address of a package's content, given with a lesson page, stays valid.
+        "SCORM_CONTENT_HOURS": _int("SCORM_CONTENT_HOURS", 12),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "learnplatform"),
         "RATELIMIT_HEADERS_ENABLED": True,
