@@ -680,8 +680,8 @@ PACKAGE_WORDING = ArchiveWording(
     compressed_too_tightly=_l("The package holds a file compressed too tightly to be safe."),
 )
 
-#: the ways zipfile reports a malformed archive; every one of them means "damaged"
-DAMAGED_ARCHIVE_ERRORS = (
+# The ways zipfile reports a malformed archive; every one of them means "damaged".
+_DAMAGED_ARCHIVE_ERRORS = (
     zipfile.BadZipFile,
     NotImplementedError,
     EOFError,
@@ -712,7 +712,7 @@ def open_checked_archive(
         raise StorageRefused(wording.too_many_entries(max_entries))
     try:
         archive = zipfile.ZipFile(file)
-    except DAMAGED_ARCHIVE_ERRORS as e:
+    except _DAMAGED_ARCHIVE_ERRORS as e:
         raise StorageRefused(wording.damaged) from e
     try:
         _check_entries(
@@ -737,7 +737,7 @@ def _recognise_archive(file: IO[bytes]) -> str:
     ) as archive:
         try:
             return _archive_type(archive, {info.filename for info in archive.infolist()})
-        except DAMAGED_ARCHIVE_ERRORS as e:
+        except _DAMAGED_ARCHIVE_ERRORS as e:
             raise StorageRefused(DOCUMENT_WORDING.damaged) from e
 
 
