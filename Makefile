@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 VENDOR := static/vendor
 
-.PHONY: run test production production-stop setup debian-packages assets translations messages db demo outbox lint format bench bench-recordings bench-chat bench-export bench-notifications clean
+.PHONY: run test production production-stop setup debian-packages lrs-venv assets translations messages db demo outbox lint format bench bench-recordings bench-chat bench-export bench-notifications clean
 
 # The background worker (e-mail, reminders, digests) runs beside the server and stops with it.
 run: setup db demo  ## serve the platform on SQLite with demo data at http://$(HOST):$(PORT), with its background worker
@@ -17,7 +17,7 @@ run: setup db demo  ## serve the platform on SQLite with demo data at http://$(H
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind $(HOST):$(PORT)
 
-test: setup debian-packages  ## lint, then run every test
+test: setup debian-packages lrs-venv  ## lint, then run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -45,6 +45,18 @@ debian-packages:
 	elif [ -n "$$missing" ]; then \
 		echo "== Missing$$missing (apt-get install$$missing as root): those tests will be skipped"; \
 	fi
+
+# Ralph, the Learning Record Store that the xAPI tests send statements to (tests/lrs.py), in an
+# environment of its own: it pins older click, FastAPI and others than the platform's. Its
+# OIDC module imports requests, which its extras leave out.
+LRS_VENV := .lrs-venv
+lrs-venv: $(LRS_VENV)/.installed
+
+$(LRS_VENV)/.installed:
+	$(PYTHON) -m venv $(LRS_VENV)
+	$(LRS_VENV)/bin/pip install --quiet --upgrade pip
+	$(LRS_VENV)/bin/pip install --quiet 'ralph-malph[cli,lrs]==5.1.*' requests
+	touch $@
 
 # Catalogues: learnplatform/translations/<language>/LC_MESSAGES/messages.po, compiled to .mo here.
 TRANSLATIONS := learnplatform/translations
@@ -116,4 +128,4 @@ bench-export: setup  ## the completion records of 1,000,000 enrolments as CSV, a
 	$(BIN)/python bench/export.py
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) instance
+	rm -rf $(VENV) $(LRS_VENV) node_modules $(VENDOR) instance

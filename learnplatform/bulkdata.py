@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from uuid import uuid4
 
 from sqlalchemy import func, insert, select, text
 
@@ -1589,13 +1590,15 @@ def _user_writer(connection) -> Callable[[list[dict]], list[int]]:
         reserve = text(
             "SELECT nextval(pg_get_serial_sequence('users', 'id')) FROM generate_series(1, :count)"
         )
-        statement = f"COPY users (id, {', '.join(USER_COLUMNS)}) FROM STDIN"
+        # COPY passes by the model's defaults: the opaque xAPI name is drawn here.
+        statement = f"COPY users (id, {', '.join(USER_COLUMNS)}, xapi_id) FROM STDIN"
 
         def copy(rows: list[dict]) -> list[int]:
             ids = sorted(connection.execute(reserve, {"count": len(rows)}).scalars())
             with psycopg.cursor() as cursor, cursor.copy(statement) as writer:
                 for user_id, row in zip(ids, rows, strict=True):
-                    writer.write_row((user_id, *(row[column] for column in USER_COLUMNS)))
+                    values = (row[column] for column in USER_COLUMNS)
+                    writer.write_row((user_id, *values, uuid4().hex))
             return ids
 
         return copy

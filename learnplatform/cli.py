@@ -152,5 +152,7 @@ def demo_accounts(url):
 
 def init_app(app: Flask) -> None:
     """Register the commands on ``app``."""
-    for command in (create_admin, outbox, worker, demo_data, demo_accounts):
+    from learnplatform.xapi.cli import xapi  # its jobs register with it, the worker's too
+
+    for command in (create_admin, outbox, worker, demo_data, demo_accounts, xapi):
         app.cli.add_command(command)

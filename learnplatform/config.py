@@ -69,6 +69,12 @@ def from_environment(instance_path: Path) -> dict:
     )
     if log_format not in {"json", "text"}:
         raise ConfigurationError("LOG_FORMAT must be json or text.")
+    lrs_url = os.environ.get("LRS_URL", "").strip()
+    if lrs_url and not lrs_url.startswith(("http://", "https://")):
+        raise ConfigurationError("LRS_URL must be an http:// or https:// address, or empty.")
+    xapi_actor = os.environ.get("XAPI_ACTOR", "").strip().lower() or "account"
+    if xapi_actor not in {"account", "mbox"}:
+        raise ConfigurationError("XAPI_ACTOR must be account or mbox.")
     return {
         "PRODUCTION": production,
         "SECRET_KEY": secret_key,
@@ -173,6 +179,15 @@ def from_environment(instance_path: Path) -> dict:
         # Statistics exports made in the background: their files are deleted this many days
         # after they were made (learnplatform.stats.background).
         "EXPORT_KEEP_DAYS": _int("EXPORT_KEEP_DAYS", 7),
+        # xAPI statements (learnplatform.xapi) go to this Learning Record Store's xAPI endpoint,
+        # e.g. https://lrs.example.org/xAPI/, with HTTP Basic LRS_KEY and LRS_SECRET; empty: no
+        # statement is recorded. The actor is a pseudonymous account unless XAPI_ACTOR=mbox
+        # (the person's e-mail address and name: an administrator's choice).
+        "LRS_URL": lrs_url,
+        "LRS_KEY": os.environ.get("LRS_KEY", ""),
+        "LRS_SECRET": os.environ.get("LRS_SECRET", ""),
+        "LRS_TIMEOUT": float(os.environ.get("LRS_TIMEOUT") or 10),
+        "XAPI_ACTOR": xapi_actor,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
     }

@@ -126,11 +126,14 @@ def _name(function) -> str:
 
 
 def after_commit(task, *args) -> None:
-    """Queue ``task(*args)`` once the current database transaction commits; ``task`` may also
-    be any function, run then (telling connections of a change, for example)."""
+    """Queue ``task(*args)`` once the current database transaction commits, once however many
+    times the transaction asks (a hundred statements recorded, one job to send them); ``task``
+    may also be any function, run then (telling connections of a change, for example)."""
     if not isinstance(task, TaskWrapper):
         task = _in_app_context(task)  # a session of its own: this one has finished its work
-    db.session().info.setdefault(_PENDING, []).append((task, args))
+    pending = db.session().info.setdefault(_PENDING, [])
+    if (task, args) not in pending:
+        pending.append((task, args))
 
 
 @event.listens_for(Session, "after_commit")

@@ -128,6 +128,36 @@ def mailing_app(migrated_database, tmp_path, mail_server):
         yield platform
 
 
+@pytest.fixture(scope="session")
+def lrs_server(tmp_path_factory):
+    """Ralph, a real Learning Record Store (tests/lrs.py), started once for the run."""
+    from tests.lrs import INSTALLED, LearningRecordStore
+
+    if not INSTALLED.exists():
+        pytest.skip("Ralph is not installed in .lrs-venv: `make test` installs it")
+    server = LearningRecordStore(tmp_path_factory.mktemp("lrs"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def lrs(lrs_server):
+    """The LRS, running and holding no statement; a test may stop it (and start it again)."""
+    if lrs_server.process is None:
+        lrs_server.start()
+    lrs_server.clear()
+    return lrs_server
+
+
+@pytest.fixture
+def lrs_app(migrated_database, tmp_path, lrs):
+    """The platform sending its xAPI statements to ``lrs``. A module whose tests all send
+    statements makes it its ``app`` (as with ``mailing_app``)."""
+    with platform_on_own_database(migrated_database, tmp_path, **lrs.config) as platform:
+        yield platform
+
+
 @pytest.fixture
 def client(app):
     """A browser-like HTTP client."""

@@ -1,6 +1,7 @@
 """Accounts, their login sessions and their one-time tokens."""
 
 from datetime import datetime
+from uuid import uuid4
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
@@ -44,6 +45,10 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: UTC time of the last successful login
     last_login_at: Mapped[datetime | None]
+    #: the opaque name that xAPI statements give the person (``learnplatform.xapi``): random,
+    #: so that a Learning Record Store learns nothing from it, and kept, so that one person's
+    #: statements stay together
+    xapi_id: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: uuid4().hex)
 
     sessions: Mapped[list["LoginSession"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
