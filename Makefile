@@ -13,6 +13,8 @@ VENDOR := static/vendor
 run: setup db demo  ## serve the platform on SQLite with demo data at http://$(HOST):$(PORT), with its background worker
 	@$(FLASK) demo-accounts --url http://$(HOST):$(PORT)
 	export PUBLIC_ORIGIN=$${PUBLIC_ORIGIN:-http://$(HOST):$(PORT)}; \
+	content=localhost; [ "$(HOST)" = localhost ] && content=127.0.0.1; \
+	export SCORM_CONTENT_ORIGIN=$${SCORM_CONTENT_ORIGIN:-http://$$content:$(PORT)}; \
 	$(FLASK) worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind $(HOST):$(PORT)

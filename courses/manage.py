@@ -20,6 +20,7 @@ from courses.forms import (
     QuizForm,
 )
 from courses.models import Enrolment, LessonAttachment, Module, Question
+from courses.scorm import authoring as scorm_authoring
 from learnplatform.access import trainer_required
 from learnplatform.accounts.models import User
 from learnplatform.audit import record
@@ -193,6 +194,7 @@ def edit_lesson(module_id, lesson_id):
         lesson=lesson,
         form=form,
         attachment_form=AttachmentForm(),
+        **scorm_authoring.lesson_form_extras(lesson),
     )
 
 

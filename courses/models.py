@@ -87,7 +87,13 @@ class Lesson(db.Model):
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
-    package = relationship("ScormPackage", back_populates="lesson", uselist=False)
+    package = relationship(
+        "ScormPackage",
+        back_populates="lesson",
+        uselist=False,
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
 
 class LessonAttachment(db.Model):

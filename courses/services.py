@@ -108,8 +108,11 @@ def move_lesson(lesson: Lesson, offset: int) -> None:
 
 def remove_lesson(lesson: Lesson) -> None:
     """Remove a lesson, its attachments and the progress recorded on it. Completions stay."""
+    from courses.scorm.authoring import remove_package_files
+
     module = lesson.module
     files = [attachment.stored_file for attachment in lesson.attachments]
+    remove_package_files(lesson)
     db.session.execute(
         update(Enrolment).where(Enrolment.last_lesson_id == lesson.id).values(last_lesson_id=None)
     )

@@ -1,7 +1,7 @@
 """What learners use: the catalogue, module pages, lessons, quizzes, "My learning", certificates,
 and the webinar recordings."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from courses import access, bp, services, verify_bp, versions
 from courses.models import Certificate, Enrolment, Module, Quiz
+from courses.scorm import player as scorm_player
 from learnplatform import numbers
 from learnplatform.choices import LANGUAGES, THEMES
 from learnplatform.extensions import db
@@ -132,16 +133,23 @@ def lesson(module_id, lesson_id):
         db.session.commit()
     lessons = found.lessons
     index = lessons.index(shown)
-    return render_template(
-        "courses/lesson.html",
-        module=found,
-        lesson=shown,
-        enrolment=enrolment,
-        done=services.done_lesson_ids(enrolment),
-        previous=lessons[index - 1] if index > 0 else None,
-        following=lessons[index + 1] if index + 1 < len(lessons) else None,
-        post_test=services.quiz_of(found, "post_test"),
+    scorm = scorm_player.player(found, shown, enrolment) if shown.kind == "scorm" else None
+    response = make_response(
+        render_template(
+            "courses/lesson.html",
+            module=found,
+            lesson=shown,
+            enrolment=enrolment,
+            scorm=scorm,
+            done=services.done_lesson_ids(enrolment),
+            previous=lessons[index - 1] if index > 0 else None,
+            following=lessons[index + 1] if index + 1 < len(lessons) else None,
+            post_test=services.quiz_of(found, "post_test"),
+        )
     )
+    if scorm is not None:
+        response.headers["Content-Security-Policy"] = scorm_player.page_policy()
+    return response
 
 
 @bp.post("/modules/<int:module_id>/lessons/<int:lesson_id>/done")
@@ -151,6 +159,9 @@ def lesson_done(module_id, lesson_id):
     found = access.visible_module(module_id)
     enrolment = access.learning_access(found)
     done = access.lesson_in(found, lesson_id)
+    if done.kind == "scorm":
+        flash(_("This lesson is done once you complete it."), "info")
+        return redirect(url_for("courses.lesson", module_id=found.id, lesson_id=done.id))
     if enrolment is not None:
         services.mark_done(enrolment, done)
         db.session.commit()

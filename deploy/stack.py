@@ -44,6 +44,8 @@ GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 BIN = Path(sys.executable).parent
 NGINX = "/usr/sbin/nginx"
 SERVER_NAME = "localhost"
+#: the host SCORM package content is served from (docs/scorm.md): another name for this machine
+CONTENT_HOST = "127.0.0.1"
 #: PostgreSQL's own limit on this machine (max_connections) less what administration keeps
 DATABASE_CONNECTIONS = 90
 #: where the stack's mail catcher listens
@@ -96,7 +98,8 @@ def self_signed_certificate(folder: Path, name: str = SERVER_NAME) -> tuple[Path
     certificate, key = folder / "fullchain.pem", folder / "privkey.pem"
     subprocess.run(  # noqa: S603
         [shutil.which("openssl") or "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-         "-days", "365", "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}",
+         "-days", "365", "-subj", f"/CN={name}",
+         "-addext", f"subjectAltName=DNS:{name},IP:{CONTENT_HOST}",
          "-keyout", str(key), "-out", str(certificate)],
         check=True,
         capture_output=True,
@@ -204,6 +207,7 @@ class Stack:
             "DATABASE_POOL_SIZE": pool,
             "REDIS_URL": self.redis_url,
             "PUBLIC_ORIGIN": self.origin,
+            "SCORM_CONTENT_ORIGIN": self.origin.replace(SERVER_NAME, CONTENT_HOST, 1),
             "TRUSTED_PROXIES": 1,
             "STORAGE_DIR": self.folder / "storage",
             "STORAGE_SENDFILE": "x-accel-redirect",
@@ -277,8 +281,12 @@ class Stack:
             "return 301 https://$host$request_uri;": (
                 f"return 301 https://$host:{self.https_port}$request_uri;"
             ),
-            "server_name learn.example.org;\n    return": f"server_name {SERVER_NAME};\n    return",
-            "server_name learn.example.org;\n\n": f"server_name {SERVER_NAME};\n\n",
+            "server_name learn.example.org content.learn.example.org;\n    return": (
+                f"server_name {SERVER_NAME} {CONTENT_HOST};\n    return"
+            ),
+            "server_name learn.example.org content.learn.example.org;\n\n": (
+                f"server_name {SERVER_NAME} {CONTENT_HOST};\n\n"
+            ),
             "/etc/ssl/learnplatform/fullchain.pem": str(certificate),
             "/etc/ssl/learnplatform/privkey.pem": str(key),
             "/srv/learnplatform/static/": f"{ROOT / 'static'}/",

@@ -129,6 +129,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     import courses
     import irooms
+    from courses.scorm import content as scorm_content
     from learnplatform import views
     from learnplatform.accounts import bp as accounts_bp
     from learnplatform.admin import bp as admin_bp
@@ -146,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
     app.cli.add_command(stats_cli.stats)
     app.register_blueprint(courses.bp, url_prefix="/courses")
     app.register_blueprint(courses.verify_bp)
+    app.register_blueprint(scorm_content.bp)
     app.register_blueprint(irooms.bp, url_prefix="/irooms")
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
     app.register_blueprint(calendars_bp, url_prefix="/calendar")

@@ -31,7 +31,11 @@ def add_security_headers(response):
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
-    headers["X-Frame-Options"] = "DENY"
+    # Nothing may frame the platform. A response whose policy names who may frame it (SCORM
+    # package content, courses.scorm.content) says so there, which browsers follow instead.
+    policy = headers["Content-Security-Policy"]
+    if "frame-ancestors" not in policy or "frame-ancestors 'none'" in policy:
+        headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
     if request.is_secure:
@@ -46,6 +50,7 @@ def add_security_headers(response):
 #: bounded by ``MAX_CONTENT_LENGTH``.
 UPLOAD_LIMITS = {
     "courses.add_attachment": "ATTACHMENT_MAX_BYTES",
+    "courses.import_scorm": "SCORM_MAX_BYTES",
     "courses.upload_recording": "RECORDING_MAX_BYTES",
     "courses.upload_slides": "ATTACHMENT_MAX_BYTES",
     "courses.upload_captions": "ATTACHMENT_MAX_BYTES",
