@@ -130,8 +130,6 @@ def read_package(
                 max_unpacked_bytes=current_app.config["SCORM_MAX_UNPACKED_BYTES"],
                 wording=PACKAGE_WORDING,
             )
-        except PackageRefused:
-            raise
         except StorageRefused as refusal:
             raise PackageRefused(refusal.args[0]) from refusal
         with archive:
