@@ -101,13 +101,19 @@ def periods(scope, filters):
     return jsonify({"interval": interval, **_table_json(table, filters)})
 
 
-@bp.get("/statistics/<any(recordings, resources, irooms):what>")
+@bp.get('/statistics/<any(recordings, resources, irooms, "scorm-lessons"):what>')
 @limiter.limit("120 per minute")
 @token_required
 @_filtered
 def activity(scope, filters, what):
-    """Views and downloads per recording, downloads per library resource, or iRoom figures."""
-    table = {"recordings": tables.recordings, "resources": tables.resources, "irooms": tables.rooms}
+    """Views and downloads per recording, downloads per library resource, iRoom figures, or
+    the figures of each interactive (SCORM) lesson."""
+    table = {
+        "recordings": tables.recordings,
+        "resources": tables.resources,
+        "irooms": tables.rooms,
+        "scorm-lessons": tables.scorm_lessons,
+    }
     return jsonify(_table_json(table[what](filters, scope), filters))
 
 
@@ -128,7 +134,7 @@ def completions(scope, filters):
     rows = db.session.execute(query.limit(limit + 1)).all()
     more = len(rows) > limit
     keys = [key for key, _ in tables.RECORD_COLUMNS if key != "country"]
-    records = [dict(zip(keys, row, strict=True)) for row in rows[:limit]]
+    records = [dict(zip(keys, row, strict=True)) for row in queries.with_scorm_scores(rows[:limit])]
     if not after:
         record(
             "statistics_exported",

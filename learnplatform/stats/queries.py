@@ -10,6 +10,10 @@ Modules (each figure counts enrolments, never people twice within one enrolment)
 - **average score**: the mean post-test score of the period's completions that have one;
 - **countries**: distinct countries of the learners trained.
 
+Interactive (SCORM) lessons count, per lesson, the learners who started an attempt in the period
+and, of those learners and those attempts: who completed one, who passed or failed (as their last
+judged attempt says), their best scores and the time they spent (see ``scorm_figures``).
+
 Recordings count one row per view or download (``RecordingEvent``), library resources one row per
 download, iRooms their members, the members active in the period (who posted, attended a session
 or downloaded from the library), messages, sessions held and attendances.
@@ -37,9 +41,11 @@ from sqlalchemy import (
     true,
     union,
 )
+from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
 
-from courses.models import Enrolment, Module, RecordingEvent, Webinar, WebinarSeries
+from courses.models import Enrolment, Lesson, Module, RecordingEvent, Webinar, WebinarSeries
+from courses.scorm.models import ScormAttempt, ScormPackage, ScormTrack
 from irooms.models import (
     Attendance,
     LiveSession,
@@ -439,6 +445,152 @@ def resource_figures(filters: Filters, scope: Scope, interval: str | None = None
     return _ordered(rows, interval, "downloads")
 
 
+# Interactive (SCORM) lessons.
+def scorm_figures(filters: Filters, scope: Scope) -> list[dict]:
+    """Per SCORM lesson of the modules in the slice, by module title then place in the module,
+    lessons nobody tried included, the figures of the attempts started in the period by the
+    learners in the slice:
+
+    - **learners**: distinct learners with an attempt;
+    - **completed**: of them, those with an attempt completed (at any time since);
+    - **passed**, **failed**: of them, those whose last judged attempt (the last one with a
+      success status) passed, or failed; a learner never judged counts in neither;
+    - **average score**: the mean over learners of each one's best score, percent, one decimal
+      (None without any score);
+    - **average minutes**: the mean over learners of the time spent in their attempts (all
+      their tracks added up), one decimal.
+
+    One query whatever the number of lessons, attempts and learners: one row per learner and
+    package is made in the database, then added up per package.
+    """
+    seconds = ScormTrack.earlier_seconds + ScormTrack.session_seconds
+    per_learner = (
+        select(
+            ScormAttempt.package_id.label("package_id"),
+            ScormAttempt.user_id.label("user_id"),
+            func.max(case((ScormAttempt.completed_at.is_not(None), 1), else_=0)).label("completed"),
+            func.max(ScormAttempt.score_percent).label("best"),
+            func.max(case((ScormAttempt.success.is_not(None), ScormAttempt.number))).label(
+                "last_judged"
+            ),
+            func.coalesce(func.sum(seconds), 0).label("seconds"),
+        )
+        # Each attempt once per track: sums are of tracks, the rest maxima, which repeats spare.
+        .outerjoin(ScormTrack, ScormTrack.attempt_id == ScormAttempt.id)
+        .join(User, User.id == ScormAttempt.user_id)
+        .join(ScormPackage, ScormPackage.id == ScormAttempt.package_id)
+        .join(Lesson, Lesson.id == ScormPackage.lesson_id)
+        .join(Module, Module.id == Lesson.module_id)
+        .where(
+            *within(ScormAttempt.started_at, filters),
+            *module_conditions(filters, scope),
+            *learner_conditions(filters),
+        )
+        .group_by(ScormAttempt.package_id, ScormAttempt.user_id)
+        .subquery()
+    )
+    judged = aliased(ScormAttempt)
+    per_package = (
+        select(
+            per_learner.c.package_id,
+            func.count().label("learners"),
+            func.sum(per_learner.c.completed).label("completed"),
+            func.count(case((judged.success == "passed", 1))).label("passed"),
+            func.count(case((judged.success == "failed", 1))).label("failed"),
+            func.avg(per_learner.c.best).label("score"),
+            func.avg(per_learner.c.seconds).label("seconds"),
+        )
+        .outerjoin(
+            judged,
+            and_(
+                judged.package_id == per_learner.c.package_id,
+                judged.user_id == per_learner.c.user_id,
+                judged.number == per_learner.c.last_judged,
+            ),
+        )
+        .group_by(per_learner.c.package_id)
+        .subquery()
+    )
+    query = (
+        select(
+            Lesson.id,
+            Lesson.title,
+            Module.id,
+            Module.title,
+            per_package.c.learners,
+            per_package.c.completed,
+            per_package.c.passed,
+            per_package.c.failed,
+            per_package.c.score,
+            per_package.c.seconds,
+        )
+        .join(Module, Module.id == Lesson.module_id)
+        .outerjoin(ScormPackage, ScormPackage.lesson_id == Lesson.id)
+        .outerjoin(per_package, per_package.c.package_id == ScormPackage.id)
+        .where(Lesson.kind == "scorm", *module_conditions(filters, scope))
+        .order_by(Module.title, Module.id, Lesson.position, Lesson.id)
+    )
+    return [
+        {
+            "key": lesson_id,
+            "title": title,
+            "module_id": module_id,
+            "module": module,
+            "learners": learners or 0,
+            "completed": int(completed or 0),
+            "passed": passed or 0,
+            "failed": failed or 0,
+            "average_score": round(float(score), 1) if score is not None else None,
+            "average_minutes": round(float(spent) / 60, 1) if learners else None,
+        }
+        for (
+            lesson_id,
+            title,
+            module_id,
+            module,
+            learners,
+            completed,
+            passed,
+            failed,
+            score,
+            spent,
+        ) in db.session.execute(query)
+    ]
+
+
+def scorm_scores(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], float]:
+    """For (module id, learner id) pairs, the mean of the learner's best scores over the
+    module's SCORM lessons they have a score in, percent, one decimal; pairs without any are
+    left out. One query for any number of pairs (ask for a batch at a time)."""
+    if not pairs:
+        return {}
+    best = (
+        select(
+            Lesson.module_id.label("module_id"),
+            ScormAttempt.user_id.label("user_id"),
+            func.max(ScormAttempt.score_percent).label("best"),
+        )
+        .join(ScormPackage, ScormPackage.id == ScormAttempt.package_id)
+        .join(Lesson, Lesson.id == ScormPackage.lesson_id)
+        .where(
+            Lesson.kind == "scorm",
+            Lesson.module_id.in_(sorted({module for module, _ in pairs})),
+            ScormAttempt.user_id.in_(sorted({user for _, user in pairs})),
+            ScormAttempt.score_percent.is_not(None),
+        )
+        .group_by(Lesson.module_id, ScormAttempt.user_id, ScormAttempt.package_id)
+        .subquery()
+    )
+    query = select(best.c.module_id, best.c.user_id, func.avg(best.c.best)).group_by(
+        best.c.module_id, best.c.user_id
+    )
+    return {
+        (module, user): round(float(mean), 1)
+        for module, user, mean in db.session.execute(query)
+        if (module, user) in pairs
+    }
+
+
 # iRooms.
 def room_figures(filters: Filters, scope: Scope) -> list[dict]:
     """Per iRoom: members at the end of the period, members active in it, messages, sessions
@@ -532,7 +684,9 @@ def room_figures(filters: Filters, scope: Scope) -> list[dict]:
 def completion_records(filters: Filters, scope: Scope) -> Select:
     """One row per enrolment accepted or completed in the period, oldest enrolment first:
     enrolment id, learner id, name, country code, region and sub-region codes, gender, agency type,
-    organisation, module id, title, theme, language, enrolled, completed, post-test score."""
+    organisation, module id, title, theme, language, enrolled, completed, post-test score. The
+    interactive lessons' score is not a column: ``with_scorm_scores`` adds it to a batch of
+    rows at a time."""
     in_period = or_(
         and_(*within(Enrolment.enrolled_at, filters)),
         and_(*within(Enrolment.completed_at, filters)),
@@ -566,6 +720,13 @@ def completion_records(filters: Filters, scope: Scope) -> Select:
         )
         .order_by(Enrolment.id)
     )
+
+
+def with_scorm_scores(records: list) -> list[tuple]:
+    """Rows of ``completion_records`` with one more value: the learner's score in the module's
+    interactive lessons (see ``scorm_scores``), None when there is none. One query a batch."""
+    scores = scorm_scores({(row[9], row[1]) for row in records})  # (module id, learner id)
+    return [(*row, scores.get((row[9], row[1]))) for row in records]
 
 
 def count_of(query: Select) -> int:

@@ -9,6 +9,7 @@ JSON, for machines, and become names in the interface language in CSV and Excel,
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -38,6 +39,10 @@ SHORT_TITLES = {
     "slide_downloads": _l("Slides"),
     "active_members": _l("Active"),
     "sessions_held": _l("Sessions"),
+    "completed": _l("Completed"),
+    "passed": _l("Passed"),
+    "failed": _l("Failed"),
+    "average_minutes": _l("Minutes"),
 }
 
 #: The columns that hold figures (aligned right).
@@ -48,6 +53,7 @@ NUMERIC_COLUMNS = {
     "members",
     "messages",
     "attendances",
+    "learners",
 }
 
 
@@ -275,6 +281,43 @@ def rooms(filters: Filters, scope: queries.Scope) -> Table:
     )
 
 
+def scorm_lessons(filters: Filters, scope: queries.Scope) -> Table:
+    """The figures of each interactive (SCORM) lesson; see ``queries.scorm_figures``."""
+    rows = queries.scorm_figures(filters, scope)
+    return Table(
+        "scorm-lessons",
+        str(_l("Interactive lessons (SCORM)")),
+        [
+            ("lesson_id", _l("Lesson id")),
+            ("lesson", _l("Lesson")),
+            ("module_id", _l("Module id")),
+            ("module", _l("Module")),
+            ("learners", _l("Learners")),
+            ("completed", _l("Learners who completed")),
+            ("passed", _l("Passed (last judged attempt)")),
+            ("failed", _l("Failed (last judged attempt)")),
+            ("average_score", _l("Average best score (%)")),
+            ("average_minutes", _l("Average time spent (minutes)")),
+        ],
+        [
+            (
+                r["key"],
+                r["title"],
+                r["module_id"],
+                r["module"],
+                r["learners"],
+                r["completed"],
+                r["passed"],
+                r["failed"],
+                r["average_score"],
+                r["average_minutes"],
+            )
+            for r in rows
+        ],
+        text_columns=(1, 3),  # lesson, module: typed by people
+    )
+
+
 RECORD_COLUMNS = [
     ("enrolment_id", _l("Enrolment id")),
     ("learner_id", _l("Learner id")),
@@ -293,17 +336,21 @@ RECORD_COLUMNS = [
     ("enrolled_at", _l("Enrolled (UTC)")),
     ("completed_at", _l("Completed (UTC)")),
     ("score", _l("Post-test score (%)")),
+    ("scorm_score", _l("Interactive lessons score (%)")),
 ]
 
 
 def completion_records(filters: Filters, scope: queries.Scope, batch: int = 5000) -> Table:
     """The raw records, read from the database in batches while they are sent. A million rows
-    pass through here: each is named by one function call, with the names looked up once."""
+    pass through here: each is named by one function call, with the names looked up once; the
+    interactive lessons' scores of each batch are asked for in one query."""
     query = queries.completion_records(filters, scope)
 
     def rows() -> Iterator[tuple]:
-        for row in driver_rows(query, batch):
-            yield (*row[:4], *row[3:])  # the country twice: its code, then its name
+        records = driver_rows(query, batch)
+        while records_batch := list(islice(records, batch)):
+            for row in queries.with_scorm_scores(records_batch):
+                yield (*row[:4], *row[3:])  # the country twice: its code, then its name
 
     country = country_names().get
     region = region_names().get
@@ -312,7 +359,7 @@ def completion_records(filters: Filters, scope: queries.Scope, batch: int = 5000
 
     def named(row: tuple) -> tuple:
         (enrolment, learner_id, learner, code, _, area, subarea, sex, agency_type, *rest) = row
-        organisation, module_id, module, topic, tongue, enrolled, completed, score = rest
+        organisation, module_id, module, topic, tongue, enrolled, completed, score, scorm = rest
         return (
             enrolment,
             learner_id,
@@ -331,6 +378,7 @@ def completion_records(filters: Filters, scope: queries.Scope, batch: int = 5000
             enrolled,
             completed,
             score,
+            scorm,
         )
 
     return Table(
@@ -379,6 +427,7 @@ DATASETS = {
     "resources": (resources, None),
     "resource-periods": (resources_over_time, "interval"),
     "irooms": (rooms, None),
+    "scorm-lessons": (scorm_lessons, None),
 }
 
 #: What each table of DATASETS is called, as the dashboard heads it (a breakdown: by its group).
@@ -390,6 +439,7 @@ DATASET_TITLES = {
     "resources": _l("Library resources: downloads"),
     "resource-periods": _l("Library downloads over time"),
     "irooms": _l("iRooms"),
+    "scorm-lessons": _l("Interactive lessons (SCORM)"),
 }
 
 

@@ -52,6 +52,7 @@ def dashboard():
     recordings = tables.recordings(filters, scope)
     resources = tables.resources(filters, scope)
     rooms = tables.rooms(filters, scope)
+    scorm_lessons = tables.scorm_lessons(filters, scope)
     return render_template(
         "stats/dashboard.html",
         form=form,
@@ -66,6 +67,7 @@ def dashboard():
         resources=resources,
         resources_over_time=tables.resources_over_time(filters, scope, interval),
         rooms=rooms,
+        scorm_lessons=scorm_lessons,
         sums=tables.column_totals(recordings, resources, rooms),
         everything=scope.everything,
         chart_of=tables.chart_of,

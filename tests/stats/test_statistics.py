@@ -330,6 +330,7 @@ def test_completion_records_hold_one_row_per_enrolment_of_the_period(app, data):
         "enrolled_at",
         "completed_at",
         "score",
+        "scorm_score",
     }
     by_learner = {(row["learner"], row["module"]): row for row in rows}
     row = by_learner[("Learner p1", "Countering the financing of terrorism")]
