@@ -11,6 +11,15 @@ written at all.
 from learnplatform.xapi import sending  # noqa: F401  (registers the jobs)
 from learnplatform.xapi.activities import activity, public_url
 from learnplatform.xapi.models import XapiSender, XapiStatement
-from learnplatform.xapi.statements import record, result
+from learnplatform.xapi.statements import enabled, record, record_later, result
 
-__all__ = ["XapiSender", "XapiStatement", "activity", "public_url", "record", "result"]
+__all__ = [
+    "XapiSender",
+    "XapiStatement",
+    "activity",
+    "enabled",
+    "public_url",
+    "record",
+    "record_later",
+    "result",
+]

@@ -15,7 +15,7 @@ from learnplatform.xapi.vocabulary import activity_type
 UNDETERMINED = "und"
 
 
-def public_url(endpoint: str, **values) -> str:
+def public_url(endpoint: str, /, **values) -> str:
     """The full address of a platform page on ``PUBLIC_ORIGIN`` (else the request's, else
     ``http://localhost``), built the same in a request, a job and a command."""
     origin = current_app.config["PUBLIC_ORIGIN"]
@@ -39,7 +39,7 @@ def home_page() -> str:
 
 
 def activity(
-    kind: str, endpoint: str, *, name: str | None = None, language: str | None = None, **values
+    kind: str, endpoint: str, /, *, name: str | None = None, language: str | None = None, **values
 ) -> dict:
     """An activity of type ``kind`` (``"module"``, ``"lesson"``, ``"video"``...) whose id is
     the page ``url_for(endpoint, **values)`` at the public address, named ``name`` in

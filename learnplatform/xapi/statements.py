@@ -6,6 +6,7 @@ its ``id`` and ``timestamp`` included, so that sending it again later sends the 
 """
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -20,6 +21,12 @@ from learnplatform.xapi.sending import send_statements
 
 #: ``context.platform`` of every statement: the software the experience happened in
 PLATFORM = "learnplatform"
+
+
+def enabled() -> bool:
+    """Whether statements are recorded at all (``LRS_URL`` is set): producers may skip the
+    work of describing an event nobody will hear of."""
+    return bool(current_app.config["LRS_URL"])
 
 
 def record(
@@ -40,15 +47,29 @@ def record(
     a known language, that language (its ``extensions`` may use the vocabulary's short names);
     ``timestamp`` is when it happened (now by default).
     """
-    if not current_app.config["LRS_URL"]:
+    if not enabled():
         return None
-    statement_id = str(uuid4())
+    statement = _statement(user, verb, activity, result=result, context=context)
+    return _write(statement, timestamp or utcnow())
+
+
+def record_later(
+    user, verb: str, activity: dict, *, result: dict | None = None, context: dict | None = None
+) -> Callable[[], XapiStatement | None]:
+    """For what is known in this request but happens after it (a download, counted once its
+    last byte is sent): the statement is made now, with this request's addresses, and written
+    by the function returned, in its caller's transaction, timestamped when it is called."""
+    if not enabled():
+        return lambda: None
+    statement = _statement(user, verb, activity, result=result, context=context)
+    return lambda: _write(statement, utcnow())
+
+
+def _statement(user, verb: str, activity: dict, *, result, context) -> dict:
     statement = {
-        "id": statement_id,
         "actor": actor(user),
         "verb": vocabulary.verb(verb),
         "object": activity,
-        "timestamp": iso_timestamp(timestamp or utcnow()),
         "context": {"platform": PLATFORM, **(context or {})},
     }
     if "extensions" in statement["context"]:
@@ -58,7 +79,14 @@ def record(
         statement["context"].setdefault("language", language)
     if result:
         statement["result"] = result
-    row = XapiStatement(statement_id=statement_id, payload=json.dumps(statement))
+    return statement
+
+
+def _write(statement: dict, timestamp: datetime) -> XapiStatement:
+    """The statement, given its id and time, as a row of the outbox; sent after the commit."""
+    statement_id = str(uuid4())
+    complete = {"id": statement_id, **statement, "timestamp": iso_timestamp(timestamp)}
+    row = XapiStatement(statement_id=statement_id, payload=json.dumps(complete))
     db.session.add(row)
     db.session.flush()
     send_statements.schedule()
