@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from courses import notices
+from courses import notices, xapi_events
 from courses.models import (
     AttemptAnswer,
     Certificate,
@@ -224,6 +224,8 @@ def enrol(module: Module, user) -> Enrolment:
     inserted = _insert_enrolment(enrolment)
     if inserted is enrolment and not open_module:
         notices.enrolment_requested(enrolment, module, user)
+    elif inserted is enrolment:
+        xapi_events.registered(enrolment)
     return inserted
 
 
@@ -235,6 +237,7 @@ def decide_request(enrolment: Enrolment, accept: bool, *, actor) -> None:
     enrolment.decided_by_id = actor.id
     if accept:
         enrolment.enrolled_at = utcnow()
+        xapi_events.registered(enrolment)
     record(
         "enrolment.accepted" if accept else "enrolment.refused",
         user=enrolment.user,
@@ -257,6 +260,7 @@ def invite(module: Module, users: Iterable, *, actor) -> int:
                 existing.decided_by_id = actor.id
                 added += 1
                 notices.enrolled_by(existing, module, user, actor)
+                xapi_events.registered(existing)
             continue
         enrolment = Enrolment(
             module_id=module.id,
@@ -269,6 +273,7 @@ def invite(module: Module, users: Iterable, *, actor) -> int:
         if _insert_enrolment(enrolment) is enrolment:
             added += 1
             notices.enrolled_by(enrolment, module, user, actor)
+            xapi_events.registered(enrolment)
     return added
 
 
@@ -303,6 +308,7 @@ def mark_done(enrolment: Enrolment, lesson: Lesson) -> bool:
             .values(progress_percent=Enrolment.lessons_done * 100 // enrolment.module.lesson_count)
         )
     db.session.refresh(enrolment)
+    xapi_events.lesson_done(enrolment, lesson)
     complete_if_done(enrolment)
     return True
 
@@ -343,6 +349,7 @@ def complete_if_done(enrolment: Enrolment) -> Certificate | None:
     db.session.refresh(enrolment)
     if not claimed:
         return None
+    xapi_events.module_completed(enrolment)
     certificate = Certificate(
         enrolment_id=enrolment.id,
         user_id=enrolment.user_id,
@@ -479,6 +486,7 @@ def submit_attempt(attempt: QuizAttempt, chosen: Mapping[int, set[int]]) -> Quiz
         .values(points=points, max_points=max_points, percent=percent, passed=passed)
     )
     db.session.refresh(attempt)
+    xapi_events.quiz_graded(attempt)
     enrolment = db.session.scalar(
         select(Enrolment).where(
             Enrolment.module_id == quiz.module_id, Enrolment.user_id == attempt.user_id

@@ -1,6 +1,7 @@
 """Webinar series and their recordings: the pages practitioners watch, those trainers manage, and
 the files, served only after the access check of ``courses.webinars``."""
 
+import math
 from datetime import datetime, time, timedelta
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
@@ -9,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from courses import bp, versions
+from courses import bp, versions, xapi_events
 from courses import webinars as service
 from courses.forms import CaptionForm, RecordingForm, SeriesForm, SlidesForm, WebinarForm
 from courses.models import Caption, Webinar, WebinarSeries
@@ -17,11 +18,13 @@ from learnplatform import numbers
 from learnplatform.access import trainer_required
 from learnplatform.audit import record, utcnow
 from learnplatform.choices import LANGUAGES, THEMES
-from learnplatform.extensions import db
+from learnplatform.extensions import db, limiter
 from learnplatform.security import upload_quota
 from learnplatform.storage import StorageRefused, send_stored
 
 PAGE_SIZE = 12
+#: the longest recording position a player may report (a week, in seconds)
+MAX_SECONDS = 7 * 24 * 3600
 
 
 @bp.get("/webinars")
@@ -299,6 +302,42 @@ def played(webinar_id):
     counted = service.count_view(found, current_user)
     db.session.commit()
     return jsonify(counted=counted)
+
+
+def _viewer() -> str:
+    return f"user-{current_user.get_id()}"
+
+
+@bp.post("/webinars/<int:webinar_id>/player-events")
+@login_required
+@limiter.limit("60 per minute", key_func=_viewer, scope="player-events")
+def player_event(webinar_id):
+    """The recording's player says it played, paused, seeked or reached the end, at a time:
+    an xAPI statement for the person's Learning Record Store (nothing without one)."""
+    found = service.visible_webinar(webinar_id, having="recording")
+    verb = request.form.get("verb")
+    position = _seconds(request.form.get("time"))
+    if verb not in xapi_events.VIDEO_VERBS or position is None:
+        abort(400)
+    xapi_events.video_event(
+        found,
+        current_user,
+        verb,
+        time=position,
+        time_from=_seconds(request.form.get("from")),
+        length=_seconds(request.form.get("length")),
+    )
+    db.session.commit()
+    return "", 204
+
+
+def _seconds(value: str | None) -> float | None:
+    """A position in a recording, in seconds, as a player reports it; None if it is not one."""
+    try:
+        seconds = float(value or "")
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) and 0 <= seconds <= MAX_SECONDS else None
 
 
 # Figures for trainers and administrators.

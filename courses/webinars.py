@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
+from courses import xapi_events
 from courses.models import Caption, RecordingEvent, ViewMark, Webinar, WebinarSeries
 from irooms.models import Membership, Room
 from learnplatform.audit import utcnow
@@ -25,7 +26,6 @@ from learnplatform.storage import (
     RECORDING_TYPES,
     StoredFile,
     delete_stored,
-    row_when_sent,
     save_upload,
 )
 
@@ -215,14 +215,24 @@ def count_view(webinar: Webinar, user) -> bool:
 
 def download_recorder(webinar: Webinar, kind: str, user) -> Callable[[], None]:
     """A callback recording one download of the webinar's recording or slides, for
-    ``send_stored``."""
-    return row_when_sent(
-        RecordingEvent,
-        webinar_id=webinar.id,
-        kind=kind,
-        user_id=user.id,
-        stored_file_id=webinar.recording_id if kind == DOWNLOAD else webinar.slides_id,
-    )
+    ``send_stored``, with its xAPI statement (made now, in the request) in one transaction.
+    It runs after the response, outside the request: it opens its own application context."""
+    values = {
+        "webinar_id": webinar.id,
+        "kind": kind,
+        "user_id": user.id,
+        "stored_file_id": webinar.recording_id if kind == DOWNLOAD else webinar.slides_id,
+    }
+    statement = xapi_events.recording_downloaded_later(webinar, user, kind)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def record() -> None:
+        with app.app_context():
+            db.session.add(RecordingEvent(**values))
+            statement()
+            db.session.commit()
+
+    return record
 
 
 def counts(

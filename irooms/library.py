@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from courses import webinars
 from courses.models import Module, WebinarSeries
-from irooms import bp, notices
+from irooms import bp, notices, xapi_events
 from irooms.access import Place, contributed_place, place_in
 from irooms.labels import CATEGORY_LABELS
 from irooms.models import Resource, ResourceDownload, ResourceVersion
@@ -44,7 +44,6 @@ from learnplatform.storage import (
     StorageRefused,
     StoredFile,
     delete_stored,
-    row_when_sent,
     save_upload,
     send_stored,
 )
@@ -304,10 +303,20 @@ def remove_resource_and_files(resource: Resource) -> None:
 
 
 def download_recorder(resource: Resource, version: ResourceVersion, user) -> Callable[[], None]:
-    """A callback recording one download of ``version``, for ``send_stored``."""
-    return row_when_sent(
-        ResourceDownload, resource_id=resource.id, version_id=version.id, user_id=user.id
-    )
+    """A callback recording one download of ``version``, for ``send_stored``, with its xAPI
+    statement (made now, in the request) in one transaction. It runs after the response,
+    outside the request: it opens its own application context."""
+    values = {"resource_id": resource.id, "version_id": version.id, "user_id": user.id}
+    statement = xapi_events.resource_downloaded_later(resource, user)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def record() -> None:
+        with app.app_context():
+            db.session.add(ResourceDownload(**values))
+            statement()
+            db.session.commit()
+
+    return record
 
 
 def _keep(upload: FileStorage, user) -> StoredFile:

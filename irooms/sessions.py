@@ -31,7 +31,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 
 from courses import webinars  # as a module: courses.webinars imports this package's models
 from courses.models import Webinar, WebinarSeries
-from irooms import bp, notices
+from irooms import bp, notices, xapi_events
 from irooms.access import Place, managed_place, place_in
 from irooms.labels import ROLE_LABELS
 from irooms.models import Attendance, LiveSession, Membership
@@ -209,7 +209,10 @@ def _add_once(attendance: Attendance) -> bool:
 def mark_presence(session: LiveSession, user) -> bool:
     """Record that ``user`` was online in the room during ``session``, unless they are already
     marked; returns whether a row was added. The caller checks membership."""
-    return _add_once(Attendance(session_id=session.id, user_id=user.id, source="presence"))
+    added = _add_once(Attendance(session_id=session.id, user_id=user.id, source="presence"))
+    if added:
+        xapi_events.attended(session, user)
+    return added
 
 
 def set_attendance(
@@ -232,6 +235,8 @@ def set_attendance(
             Attendance(session_id=session.id, user_id=user_id, source="host", marked_by_id=host.id)
         )
     ]
+    for user_id in marked:
+        xapi_events.attended(session, db.session.get(User, user_id))
     unmarked = sorted((recorded & members) - wanted)
     if unmarked:
         db.session.execute(
