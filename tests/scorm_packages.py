@@ -666,11 +666,11 @@ def malicious_package(target_url: str, *, navigate_to: str = "https://evil.examp
 <meta charset="utf-8">
 <title>Malicious lesson</title>
 <script>window.MALICIOUS_CONFIG = {config};</script>
-<script src="malicious.js"></script>
 </head>
 <body>
 <h1>Malicious lesson</h1>
 <pre id="findings">{{}}</pre>
+<script src="malicious.js"></script>
 </body>
 </html>
 """

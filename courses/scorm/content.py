@@ -24,14 +24,15 @@ from learnplatform.storage import send_stored
 bp = Blueprint("scorm_content", __name__)
 
 #: what a package may do on its own origin: run its own scripts and styles (inline ones
-#: too), load its own files, be framed by our frame page only, post nowhere else
+#: too), load its own files, be framed by our frame page inside the platform's lesson page
+#: (frame-ancestors names every window up to the top), post nowhere else
 PACKAGE_POLICY = (
     "default-src 'self' data: blob:; "
     "script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; "
     "style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; media-src 'self' data: blob:; font-src 'self' data:; "
     "connect-src 'self'; frame-src 'self'; worker-src 'self' blob:; object-src 'none'; "
-    "base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'self' {platform}"
 )
 #: the frame page that hosts the SCO: our scripts only, framed by the platform only
 FRAME_POLICY = (
@@ -125,7 +126,7 @@ def frame(token):
 @bp.get("/scorm-content/<token>/<path:path>")
 def content(token, path):
     """A file of the package, with the package's own policy."""
-    package, _origin = _ticket_of(token)
+    package, origin = _ticket_of(token)
     found = db.session.scalar(
         select(ScormFile).where(ScormFile.package_id == package.id, ScormFile.path == path)
     )
@@ -135,7 +136,7 @@ def content(token, path):
     guessed = mimetypes.guess_type(path)[0]
     if found.stored_file.content_type == "application/octet-stream" and guessed:
         response.mimetype = guessed
-    response.headers["Content-Security-Policy"] = PACKAGE_POLICY
+    response.headers["Content-Security-Policy"] = PACKAGE_POLICY.format(platform=origin)
     # The token in the path changes with every launch: caching within one is all it can do.
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response

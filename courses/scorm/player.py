@@ -1,14 +1,17 @@
 """A SCORM lesson as the learner meets it: the player in the lesson page, the commits its
 runtime sends, and new attempts."""
 
+import json
+
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import ValidationError, validate_csrf
 
 from courses import access, bp
 from courses.scorm import cmi, content, statements, tracking
 from courses.scorm.models import ScormPackage, ScormSco, ScormTrack
-from learnplatform.extensions import db
+from learnplatform.extensions import csrf, db
 from learnplatform.security import CONTENT_SECURITY_POLICY
 
 
@@ -61,6 +64,7 @@ def player(module, lesson, enrolment) -> dict:
     if attempt is not None:
         track = tracking.track_of(attempt, sco)
         session = tracking.launch(track, current_user)
+        state["tracks"] = tracking.tracks_of(attempt)
         commit_url = url_for("courses.scorm_commit", track_id=track.id)
         initialized_url = url_for("courses.scorm_initialized", track_id=track.id)
     else:
@@ -117,15 +121,35 @@ def _whole_number(value) -> int | None:
     return value
 
 
+def _json_body() -> dict | None:
+    """The request's JSON object, whatever its declared type: scorm-again sends the last
+    commit of a session with ``navigator.sendBeacon``, as text."""
+    try:
+        body = json.loads(request.get_data(cache=True, as_text=True) or "null")
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _checked_csrf(body: dict) -> bool:
+    """The CSRF token, from the header or, for a beacon (which cannot set headers), the body."""
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken") or body.get("csrf_token"))
+    except ValidationError:
+        return False
+    return True
+
+
 @bp.post("/scorm/tracks/<int:track_id>/commit")
+@csrf.exempt  # checked below, where the token may be in the body
 @login_required
 def scorm_commit(track_id):
-    """What the runtime commits (JSON, CSRF token in the header): kept when it comes after the
+    """What the runtime commits (JSON with the CSRF token): kept when it comes after the
     commit kept, ignored when it is a repeat or late. Answers as scorm-again expects."""
-    track = _own_track(track_id)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
+    body = _json_body()
+    if body is None or not _checked_csrf(body):
         return {"result": "false", "errorCode": 101}, 400
+    track = _own_track(track_id)
     session, sequence = _whole_number(body.get("session")), _whole_number(body.get("sequence"))
     if session is None or sequence is None or not isinstance(body.get("cmi"), dict):
         return {"result": "false", "errorCode": 101}, 400

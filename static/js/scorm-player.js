@@ -18,7 +18,10 @@
 
   function numbered(commit, metadata) {
     sequence += 1;
+    // The token goes in the body too: the last commit of a session is a beacon, which
+    // cannot carry a header.
     return {
+      csrf_token: token,
       session: config.session,
       sequence: sequence,
       terminate: Boolean(metadata && metadata.isTerminateCommit),

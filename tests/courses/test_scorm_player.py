@@ -232,6 +232,14 @@ def test_commits_are_kept_in_order_as_data_and_the_learner_resumes(
         config["commitUrl"], json={"session": 1, "sequence": 9, "cmi": {"location": "csrf"}}
     )
     assert refused.status_code == 400
+    forged = {"csrf_token": "forged", "session": 1, "sequence": 9, "cmi": {"location": "x"}}
+    assert client.post(config["commitUrl"], data=json.dumps(forged)).status_code == 400
+    # The last commit of a session comes as a beacon: text, the token in the body.
+    beacon = {"csrf_token": token, "session": 1, "sequence": 2, "terminate": True, "cmi": halfway}
+    sent = client.post(
+        config["commitUrl"], data=json.dumps(beacon), content_type="text/plain;charset=UTF-8"
+    )
+    assert sent.json["kept"] is True
     # A session that was never launched cannot be claimed.
     assert commit(client, config, token, 1, halfway, session=7).json["kept"] is False
 
