@@ -4,6 +4,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +23,11 @@ def _flag(name: str, default: bool = False) -> bool:
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
+
+
+def _host(origin: str) -> str:
+    """The host name of an origin, without its port: cookies are per host name."""
+    return (urlsplit(origin).hostname or "").lower()
 
 
 def _pool_size() -> dict:
@@ -75,13 +81,23 @@ def from_environment(instance_path: Path) -> dict:
     xapi_actor = os.environ.get("XAPI_ACTOR", "").strip().lower() or "account"
     if xapi_actor not in {"account", "mbox"}:
         raise ConfigurationError("XAPI_ACTOR must be account or mbox.")
+    public_origin = os.environ.get("PUBLIC_ORIGIN", "").rstrip("/") or None
+    content_origin = os.environ.get("SCORM_CONTENT_ORIGIN", "").rstrip("/") or None
+    if content_origin and (
+        not content_origin.startswith(("http://", "https://"))
+        or (public_origin and _host(content_origin) == _host(public_origin))
+    ):
+        raise ConfigurationError(
+            "SCORM_CONTENT_ORIGIN must be an http:// or https:// address on another host name "
+            "than PUBLIC_ORIGIN (cookies are shared between the ports of one host)."
+        )
     return {
         "PRODUCTION": production,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, **_pool_size()},
         "REDIS_URL": redis_url,
-        "PUBLIC_ORIGIN": os.environ.get("PUBLIC_ORIGIN", "").rstrip("/") or None,
+        "PUBLIC_ORIGIN": public_origin,
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         # A request that waited longer than this in the server's queue (measured from the front
         # server's X-Request-Start) is refused with 503 rather than run late; 0 turns it off.
@@ -128,18 +144,18 @@ def from_environment(instance_path: Path) -> dict:
         "SCORM_MAX_BYTES": _int("SCORM_MAX_BYTES", 500 * 1024 * 1024),
         "SCORM_MAX_ENTRIES": _int("SCORM_MAX_ENTRIES", 10_000),
         "SCORM_MAX_UNPACKED_BYTES": _int("SCORM_MAX_UNPACKED_BYTES", 1536 * 1024 * 1024),
+        # SCORM package content is served from this other origin (another host name than the
+        # platform's, e.g. https://content.example.org, pointing at the same servers), where the
+        # platform's cookies never go (courses.scorm.content); empty: packages cannot be played.
+        "SCORM_CONTENT_ORIGIN": content_origin,
+        # How long the address of a package's content, given with a lesson page, stays valid.
+        "SCORM_CONTENT_HOURS": _int("SCORM_CONTENT_HOURS", 12),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session that holds it
         "PASSWORD_MIN_LENGTH": 12,
         "PASSWORD_MAX_LENGTH": 256,
         "TOKEN_HOURS": {"reset_password": 1, "confirm_email": 48},
         # Throttling: failed logins per account and per address, over a sliding window; the
         # account is never locked for good.
-        # SCORM package content is served from this other origin (another host name than the
-        # platform's, e.g. https://content.example.org, pointing at the same servers), where the
-        # platform's cookies never go (courses.scorm.content); empty: packages cannot be played.
-        "SCORM_CONTENT_ORIGIN": os.environ.get("SCORM_CONTENT_ORIGIN", "").rstrip("/") or None,
-        # How long the address of a package's content, given with a lesson page, stays valid.
-        "SCORM_CONTENT_HOURS": _int("SCORM_CONTENT_HOURS", 12),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "learnplatform"),
         "RATELIMIT_HEADERS_ENABLED": True,

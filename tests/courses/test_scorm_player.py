@@ -391,3 +391,16 @@ def test_removing_the_lesson_removes_its_files(app, client, login_as):
     import os
 
     assert not [name for _, _, names in os.walk(storage) for name in names]
+
+
+@pytest.mark.parametrize(
+    "content", ["http://localhost:5001", "ftp://content.example.org", "content.example.org"]
+)
+def test_a_content_origin_sharing_the_platforms_host_is_refused_at_start(monkeypatch, content):
+    from learnplatform import create_app
+    from learnplatform.config import ConfigurationError
+
+    monkeypatch.setenv("PUBLIC_ORIGIN", "http://localhost:5000")
+    monkeypatch.setenv("SCORM_CONTENT_ORIGIN", content)
+    with pytest.raises(ConfigurationError, match="SCORM_CONTENT_ORIGIN"):
+        create_app()
