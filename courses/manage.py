@@ -194,7 +194,7 @@ def edit_lesson(module_id, lesson_id):
         lesson=lesson,
         form=form,
         attachment_form=AttachmentForm(),
-        **scorm_authoring.lesson_form_extras(lesson),
+        **scorm_authoring.lesson_form_extras(lesson, form),
     )
 
 

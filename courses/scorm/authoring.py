@@ -4,6 +4,7 @@ goes when the lesson goes."""
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -128,10 +129,15 @@ def remove_package_files(lesson) -> None:
         delete_stored(stored)
 
 
-def lesson_form_extras(lesson) -> dict:
-    """What the lesson's edit page shows of its package."""
+def lesson_form_extras(lesson, form) -> dict:
+    """What the lesson's edit page shows of its package; its text is an introduction."""
     if lesson.package is None:
         return {}
+    form.body.label.text = _("Introduction")
+    form.body.description = _(
+        "Shown above the package: what the learner will do in it and how long it takes. "
+        "Formatted text, as in other lessons."
+    )
     return {
         "scorm_standard": describe(lesson.package),
         "scorm_form": ScormSettingsForm(data={"max_attempts": lesson.package.max_attempts}),
@@ -174,12 +180,14 @@ def import_scorm(module_id):
                 notices.module_updated(module, lesson, current_user)
             db.session.commit()
             flash(
-                _(
+                ngettext(
                     "The package is imported as the lesson %(title)s: %(standard)s, "
-                    "%(parts)d part(s) to launch.",
+                    "%(num)d part to launch.",
+                    "The package is imported as the lesson %(title)s: %(standard)s, "
+                    "%(num)d parts to launch.",
+                    len(lesson.package.scos),
                     title=lesson.title,
                     standard=describe(lesson.package),
-                    parts=len(lesson.package.scos),
                 ),
                 "success",
             )
