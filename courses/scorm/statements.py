@@ -11,6 +11,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 from courses.scorm.cmi import Snapshot
 from courses.scorm.models import ScormTrack
+from courses.xapi_events import lesson_activity, module_activity
 from learnplatform import xapi
 
 
@@ -29,43 +30,31 @@ def _sco_activity(track: ScormTrack) -> dict:
 
 
 def _context(track: ScormTrack) -> dict:
+    """The lesson as parent, the module as grouping, and the attempt's registration."""
     lesson = track.sco.package.lesson
-    module = lesson.module
-    registration = uuid5(
-        NAMESPACE_URL, xapi.public_url("courses.lesson", module_id=module.id, lesson_id=lesson.id)
-    )
+    registration = uuid5(NAMESPACE_URL, lesson_activity(lesson)["id"])
     return {
         "registration": str(uuid5(registration, f"attempt-{track.attempt_id}")),
         "contextActivities": {
-            "parent": [
-                xapi.activity(
-                    "lesson",
-                    "courses.lesson",
-                    name=lesson.title,
-                    language=module.language,
-                    module_id=module.id,
-                    lesson_id=lesson.id,
-                )
-            ],
-            "grouping": [
-                xapi.activity(
-                    "module",
-                    "courses.module",
-                    name=module.title,
-                    language=module.language,
-                    module_id=module.id,
-                )
-            ],
+            "parent": [lesson_activity(lesson)],
+            "grouping": [module_activity(lesson.module)],
         },
+        "extensions": {"attempt": track.attempt.number},
     }
 
 
+def _session_context(track: ScormTrack, session: int) -> dict:
+    context = _context(track)
+    context["extensions"]["session"] = f"{context['registration']}-{session}"
+    return context
+
+
 def launched(track: ScormTrack, user, session: int) -> None:
-    xapi.record(user, "launched", _sco_activity(track), context=_context(track))
+    xapi.record(user, "launched", _sco_activity(track), context=_session_context(track, session))
 
 
 def initialized(track: ScormTrack, user, session: int) -> None:
-    xapi.record(user, "initialized", _sco_activity(track), context=_context(track))
+    xapi.record(user, "initialized", _sco_activity(track), context=_session_context(track, session))
 
 
 def terminated(track: ScormTrack, user, session: int) -> None:
@@ -74,7 +63,7 @@ def terminated(track: ScormTrack, user, session: int) -> None:
         "terminated",
         _sco_activity(track),
         result=xapi.result(duration=track.session_seconds),
-        context=_context(track),
+        context=_session_context(track, session),
     )
 
 
