@@ -21,6 +21,8 @@ from learnplatform.security import upload_quota
 from learnplatform.storage import StorageRefused, StoredFile, clean_file_name, delete_stored
 
 VERSION_NAMES = {"1.2": "SCORM 1.2", "2004": "SCORM 2004"}
+#: SCORM 2004's editions as a whole phrase each, so that each language writes its ordinal
+EDITIONS = {"2nd": _l("2nd edition"), "3rd": _l("3rd edition"), "4th": _l("4th edition")}
 
 
 class ScormImportForm(FlaskForm):
@@ -145,11 +147,10 @@ def lesson_form_extras(lesson, form) -> dict:
 
 
 def describe(package: ScormPackage) -> str:
-    """The package's standard in words: "SCORM 2004 (4th edition)"."""
+    """The package's standard in words: "SCORM 2004, 4th edition"."""
     name = VERSION_NAMES.get(package.version, package.version)
-    if package.edition:
-        return _("%(name)s (%(edition)s edition)", name=name, edition=package.edition)
-    return name
+    edition = EDITIONS.get(package.edition or "")
+    return _("%(name)s, %(edition)s", name=name, edition=edition) if edition else name
 
 
 @bp.route("/manage/<int:module_id>/lessons/scorm", methods=["GET", "POST"])

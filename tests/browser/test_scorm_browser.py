@@ -85,7 +85,7 @@ def test_a_scorm_2004_package_from_import_to_statistics_and_the_lrs(
     log_in(trainer_tab, live_server, trainer.email, TRAINER)
     import_through_the_form(trainer_tab, live_server, module_id, scorm_2004_package(), "ftf.zip")
     shot(trainer_tab, "imported-1280")
-    trainer_tab.get_by_text("SCORM 2004 (4th edition)").first.wait_for()
+    trainer_tab.get_by_text("SCORM 2004, 4th edition").first.wait_for()
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()

@@ -110,7 +110,7 @@ def test_a_trainer_imports_a_package_as_a_lesson(app, client, login_as):
         client, module_id, scorm_2004_package(scos=2, edition="3rd"), max_attempts="2"
     )
     page = response.get_data(as_text=True)
-    assert "SCORM 2004 (3rd edition), 2 parts to launch" in page
+    assert "SCORM 2004, 3rd edition, 2 parts to launch" in page
     assert "SCORM package" in page  # the lesson's edit page shows its package
     with app.app_context():
         lesson = db.session.scalar(select(Lesson).where(Lesson.module_id == module_id))
