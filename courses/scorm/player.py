@@ -146,10 +146,10 @@ def _checked_csrf(body: dict) -> bool:
 def scorm_commit(track_id):
     """What the runtime commits (JSON with the CSRF token): kept when it comes after the
     commit kept, ignored when it is a repeat or late. Answers as scorm-again expects."""
+    track = _own_track(track_id)
     body = _json_body()
     if body is None or not _checked_csrf(body):
         return {"result": "false", "errorCode": 101}, 400
-    track = _own_track(track_id)
     session, sequence = _whole_number(body.get("session")), _whole_number(body.get("sequence"))
     if session is None or sequence is None or not isinstance(body.get("cmi"), dict):
         return {"result": "false", "errorCode": 101}, 400
