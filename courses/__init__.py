@@ -7,4 +7,4 @@ bp = Blueprint("courses", __name__)
 verify_bp = Blueprint("certificates", __name__)
 
 from courses import manage, views, webinar_views  # noqa: E402,F401  (registers the routes)
-from courses.scorm import authoring, player  # noqa: E402,F401
+from courses.scorm import authoring, player, reports  # noqa: E402,F401
