@@ -32,18 +32,18 @@ PAGE_SIZE = 50
 STATUS_LABELS = {
     "not_started": _l("Not started"),
     "in_progress": _l("In progress"),
-    "completed": _l("Completed"),
+    "completed": _l("Complete"),
 }
-#: what the last judged attempt said
-SUCCESS_LABELS = {"passed": _l("Passed"), "failed": _l("Failed")}
+#: what the last judged attempt said ("Failed" is taken, by a failed export)
+SUCCESS_LABELS = {"passed": _l("Passed"), "failed": _l("Not passed")}
 #: the table's filters: the last attempt's status, or the learner's success
 FILTERS = {**STATUS_LABELS, **SUCCESS_LABELS}
 
 #: the statuses a SCO reports (SCORM 1.2's lesson status, SCORM 2004's completion and success)
 TRACK_STATUS_LABELS = {
     "passed": _l("Passed"),
-    "completed": _l("Completed"),
-    "failed": _l("Failed"),
+    "completed": _l("Complete"),
+    "failed": _l("Not passed"),
     "incomplete": _l("Incomplete"),
     "browsed": _l("Browsed"),
     "not attempted": _l("Not attempted"),

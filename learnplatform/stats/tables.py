@@ -41,7 +41,7 @@ SHORT_TITLES = {
     "sessions_held": _l("Sessions"),
     "completed": _l("Completed"),
     "passed": _l("Passed"),
-    "failed": _l("Failed"),
+    "failed": _l("Not passed"),
     "average_minutes": _l("Minutes"),
 }
 
@@ -295,7 +295,7 @@ def scorm_lessons(filters: Filters, scope: queries.Scope) -> Table:
             ("learners", _l("Learners")),
             ("completed", _l("Learners who completed")),
             ("passed", _l("Passed (last judged attempt)")),
-            ("failed", _l("Failed (last judged attempt)")),
+            ("failed", _l("Not passed (last judged attempt)")),
             ("average_score", _l("Average best score (%)")),
             ("average_minutes", _l("Average time spent (minutes)")),
         ],

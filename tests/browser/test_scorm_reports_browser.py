@@ -52,7 +52,7 @@ def test_a_trainer_reads_the_learners_results(
     shot(page, "390")
     page.set_viewport_size(WIDE)
 
-    page.get_by_label("Status").select_option(label="Failed")
+    page.get_by_label("Status").select_option(label="Not passed")
     page.get_by_role("button", name="Filter").click()
     page.get_by_text("1 learner", exact=True).wait_for()
     assert table.get_by_role("row").count() == 2

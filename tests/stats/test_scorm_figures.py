@@ -316,7 +316,7 @@ def test_the_csv_export_names_its_columns_and_says_which_attempt_judges(app, dat
         "Learners",
         "Learners who completed",
         "Passed (last judged attempt)",
-        "Failed (last judged attempt)",
+        "Not passed (last judged attempt)",
         "Average best score (%)",
         "Average time spent (minutes)",
     ]
