@@ -244,7 +244,7 @@ def save_upload(
     temporary = Path(temporary_name)
     try:
         with os.fdopen(descriptor, "wb") as out:
-            size, sha256, is_text = _copy(stream, out, limit)
+            size, sha256, is_text = copy_limited(stream, out, limit)
         if size == 0:
             raise StorageRefused(_l("The file is empty."))
         content_type = _recognise(temporary, is_text=is_text, allowed=allowed)
@@ -313,7 +313,7 @@ def save_stream(
     temporary = Path(temporary_name)
     try:
         with os.fdopen(descriptor, "wb") as out:
-            size, sha256, _ = _copy(stream, out, max_bytes)
+            size, sha256, _ = copy_limited(stream, out, max_bytes)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -555,8 +555,10 @@ def _storage_root() -> Path:
     return root
 
 
-def _copy(stream: IO[bytes], out: IO[bytes], limit: int) -> tuple[int, str, bool]:
-    """Copy ``stream`` into ``out``: the size, the SHA-256 and whether it is all UTF-8 text."""
+def copy_limited(stream: IO[bytes], out: IO[bytes], limit: int) -> tuple[int, str, bool]:
+    """Copy ``stream`` into ``out`` a chunk at a time, reading no further than one byte past
+    ``limit`` (:class:`StorageRefused` then): the size, the SHA-256 and whether it is all UTF-8
+    text."""
     size = 0
     sha256 = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()

@@ -202,47 +202,61 @@ def _interactions(collection: object, response_key: str, time_key: str) -> list[
     return found
 
 
+#: where each value of a snapshot sits in a commit of each version (dotted paths in ``cmi``);
+#: a value a version does not have is absent, and read as empty
+_PATHS = {
+    "1.2": {
+        "lesson_status": "core.lesson_status",
+        "score": "core.score",
+        "location": "core.lesson_location",
+        "exit": "core.exit",
+        "session_time": "core.session_time",
+        "response": "student_response",
+        "time": "time",
+        "extra": ("comments", "objectives", "student_preference"),
+    },
+    "2004": {
+        "completion_status": "completion_status",
+        "success_status": "success_status",
+        "score": "score",
+        "progress_measure": "progress_measure",
+        "location": "location",
+        "exit": "exit",
+        "session_time": "session_time",
+        "response": "learner_response",
+        "time": "timestamp",
+        "extra": ("comments_from_learner", "objectives", "learner_preference"),
+    },
+}
+
+
+def _at(cmi: dict, path: str | None) -> object:
+    found: object = cmi
+    for part in path.split(".") if path else [None]:
+        found = _mapping(found).get(part) if part else None
+    return found
+
+
 def read_commit(version: str, data: object) -> Snapshot:
     """The snapshot in a commit's ``cmi`` object, as scorm-again renders it for ``version``."""
     cmi = _mapping(_mapping(data).get("cmi"))
-    if version == "1.2":
-        core = _mapping(cmi.get("core"))
-        score = _mapping(core.get("score"))
-        return Snapshot(
-            lesson_status=_choice(core.get("lesson_status"), _STATUSES_12),
-            score_raw=_number(score.get("raw")),
-            score_min=_number(score.get("min")),
-            score_max=_number(score.get("max")),
-            location=_text(core.get("lesson_location"), LOCATION_LENGTH),
-            suspend_data=_text(cmi.get("suspend_data"), SUSPEND_DATA_LENGTH),
-            exit=_choice(core.get("exit"), _EXITS) or "",
-            session_seconds=seconds_of(core.get("session_time")),
-            interactions=_interactions(cmi.get("interactions"), "student_response", "time"),
-            extra={
-                key: cmi[key]
-                for key in ("comments", "objectives", "student_preference")
-                if cmi.get(key)
-            },
-        )
-    score = _mapping(cmi.get("score"))
+    paths = _PATHS["1.2" if version == "1.2" else "2004"]
+    score = _mapping(_at(cmi, paths["score"]))
     return Snapshot(
-        completion_status=_choice(cmi.get("completion_status"), _COMPLETION),
-        success_status=_choice(cmi.get("success_status"), _SUCCESS),
+        lesson_status=_choice(_at(cmi, paths.get("lesson_status")), _STATUSES_12),
+        completion_status=_choice(_at(cmi, paths.get("completion_status")), _COMPLETION),
+        success_status=_choice(_at(cmi, paths.get("success_status")), _SUCCESS),
         score_raw=_number(score.get("raw")),
         score_min=_number(score.get("min")),
         score_max=_number(score.get("max")),
-        score_scaled=_number(score.get("scaled")),
-        progress_measure=_number(cmi.get("progress_measure")),
-        location=_text(cmi.get("location"), LOCATION_LENGTH),
+        score_scaled=_number(score.get("scaled")) if version != "1.2" else None,
+        progress_measure=_number(_at(cmi, paths.get("progress_measure"))),
+        location=_text(_at(cmi, paths["location"]), LOCATION_LENGTH),
         suspend_data=_text(cmi.get("suspend_data"), SUSPEND_DATA_LENGTH),
-        exit=_choice(cmi.get("exit"), _EXITS) or "",
-        session_seconds=seconds_of(cmi.get("session_time")),
-        interactions=_interactions(cmi.get("interactions"), "learner_response", "timestamp"),
-        extra={
-            key: cmi[key]
-            for key in ("comments_from_learner", "objectives", "learner_preference")
-            if cmi.get(key)
-        },
+        exit=_choice(_at(cmi, paths["exit"]), _EXITS) or "",
+        session_seconds=seconds_of(_at(cmi, paths["session_time"])),
+        interactions=_interactions(cmi.get("interactions"), paths["response"], paths["time"]),
+        extra={key: cmi[key] for key in paths["extra"] if cmi.get(key)},
     )
 
 

@@ -21,11 +21,11 @@ from flask_babel import lazy_gettext as _l
 
 from courses.scorm.manifest import ManifestError, Package, launch_file, parse_manifest
 from learnplatform.storage import (
-    CHUNK_SIZE,
     PACKAGE_WORDING,
     StorageRefused,
     StoredFile,
     clean_file_name,
+    copy_limited,
     delete_stored,
     open_checked_archive,
     save_stream,
@@ -113,7 +113,12 @@ def read_package(
     readable manifest, or missing a launch file; then no file stays and no row is left.
     """
     with tempfile.TemporaryFile(prefix="scorm-") as upload:
-        _copy_bounded(stream, upload, current_app.config["SCORM_MAX_BYTES"])
+        try:
+            size = copy_limited(stream, upload, current_app.config["SCORM_MAX_BYTES"])[0]
+        except StorageRefused as refusal:
+            raise PackageRefused(*refusal.args) from refusal
+        if size == 0:
+            raise PackageRefused(_l("The file is empty."))
         upload.seek(0)
         if not upload.read(4).startswith(_ZIP_STARTS):
             raise PackageRefused(
@@ -271,19 +276,3 @@ def _unpack(
             delete_stored(stored)
         raise
     return kept
-
-
-def _copy_bounded(stream: IO[bytes], out: IO[bytes], limit: int) -> None:
-    size = 0
-    while chunk := stream.read(min(CHUNK_SIZE, limit + 1 - size)):
-        size += len(chunk)
-        if size > limit:
-            raise PackageRefused(
-                _l(
-                    "The package is larger than %(size)s, the most accepted.",
-                    size=size_in_words(limit),
-                )
-            )
-        out.write(chunk)
-    if size == 0:
-        raise PackageRefused(_l("The file is empty."))

@@ -403,7 +403,7 @@ def test_a_package_over_the_size_limit_is_refused_with_the_limit(app, request_co
 
     message = assert_refused(app, scorm_12_package(extra_files={"media/noise.bin": noise}))
 
-    assert message == "The package is larger than 20 KB, the most accepted."
+    assert message == "The file is larger than 20 KB, the most accepted here."
 
 
 def test_a_package_too_large_once_unpacked_is_refused(app, request_context):
