@@ -67,7 +67,16 @@ class ModuleForm(FlaskForm):
     submit = SubmitField(_l("Save module"))
 
 
-class LessonForm(FlaskForm):
+class TellsLearners(FlaskForm):
+    """A form that adds to a published module, and may tell its learners."""
+
+    tell_learners = BooleanField(
+        _l("Tell the learners enrolled in this module about this lesson"),
+        description=_l("They are notified as they chose: by default, in their daily digest."),
+    )
+
+
+class LessonForm(TellsLearners):
     """A lesson's title and body."""
 
     title = StringField(_l("Lesson title"), validators=[DataRequired(), Length(max=200)])
@@ -79,10 +88,6 @@ class LessonForm(FlaskForm):
             "images attached to this lesson. Anything else is removed when the lesson is saved."
         ),
         render_kw={"rows": 16, "data-editor": "lesson"},
-    )
-    tell_learners = BooleanField(
-        _l("Tell the learners enrolled in this module about this lesson"),
-        description=_l("They are notified as they chose: by default, in their daily digest."),
     )
     submit = SubmitField(_l("Save lesson"))
 

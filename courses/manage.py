@@ -18,6 +18,7 @@ from courses.forms import (
     ModuleForm,
     QuestionForm,
     QuizForm,
+    TellsLearners,
 )
 from courses.models import Enrolment, LessonAttachment, Module, Question
 from courses.scorm import authoring as scorm_authoring
@@ -168,7 +169,7 @@ def new_lesson(module_id):
         lesson = services.add_lesson(
             module, title=form.title.data.strip(), body_html=form.body.data or ""
         )
-        _tell_learners(form, module, lesson)
+        tell_learners(form, module, lesson)
         db.session.commit()
         flash(_("The lesson is added. You can attach files to it below."), "success")
         return redirect(url_for("courses.edit_lesson", module_id=module.id, lesson_id=lesson.id))
@@ -184,7 +185,7 @@ def edit_lesson(module_id, lesson_id):
     form = LessonForm(data={"title": lesson.title, "body": lesson.body_html})
     if form.validate_on_submit():
         services.edit_lesson(lesson, title=form.title.data.strip(), body_html=form.body.data or "")
-        _tell_learners(form, module, lesson)
+        tell_learners(form, module, lesson)
         db.session.commit()
         flash(_("The lesson is saved."), "success")
         return redirect(url_for("courses.edit_lesson", module_id=module.id, lesson_id=lesson.id))
@@ -198,7 +199,7 @@ def edit_lesson(module_id, lesson_id):
     )
 
 
-def _tell_learners(form: LessonForm, module, lesson) -> None:
+def tell_learners(form: TellsLearners, module, lesson) -> None:
     """Notify the module's learners of the lesson, when the trainer ticked the box."""
     if form.tell_learners.data and module.is_published:
         db.session.flush()

@@ -9,10 +9,11 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import delete, insert, select
-from wtforms import BooleanField, IntegerField, StringField, SubmitField
+from wtforms import IntegerField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, NumberRange
 
-from courses import access, bp, notices, services
+from courses import access, bp, services
+from courses.forms import TellsLearners
 from courses.scorm.importing import ImportedPackage, read_package
 from courses.scorm.models import ScormFile, ScormPackage, ScormSco
 from learnplatform.access import trainer_required
@@ -25,7 +26,7 @@ VERSION_NAMES = {"1.2": "SCORM 1.2", "2004": "SCORM 2004"}
 EDITIONS = {"2nd": _l("2nd edition"), "3rd": _l("3rd edition"), "4th": _l("4th edition")}
 
 
-class ScormImportForm(FlaskForm):
+class ScormImportForm(TellsLearners):
     """A SCORM package to add to the module as a lesson."""
 
     file = FileField(
@@ -48,10 +49,6 @@ class ScormImportForm(FlaskForm):
         validators=[InputRequired(), NumberRange(min=0, max=100)],
         render_kw={"min": 0, "max": 100},
         description=_l("0 means no limit. A new attempt can start once the last one is over."),
-    )
-    tell_learners = BooleanField(
-        _l("Tell the learners enrolled in this module about this lesson"),
-        description=_l("They are notified as they chose: by default, in their daily digest."),
     )
     submit = SubmitField(_l("Import the package"))
 
@@ -176,9 +173,9 @@ def import_scorm(module_id):
                 max_attempts=form.max_attempts.data,
                 actor=current_user,
             )
-            if form.tell_learners.data and module.is_published:
-                db.session.flush()
-                notices.module_updated(module, lesson, current_user)
+            from courses.manage import tell_learners  # the authoring views import this one
+
+            tell_learners(form, module, lesson)
             db.session.commit()
             flash(
                 ngettext(
