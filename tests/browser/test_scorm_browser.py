@@ -12,17 +12,18 @@ import json
 import pytest
 from sqlalchemy import select
 
-from courses import services
-from courses.models import Enrolment, Module
+from courses.models import Enrolment
 from learnplatform.accounts.models import User
 from learnplatform.extensions import db
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_modules_browser import log_in
+from tests.courses.test_scorm_player import new_module
 from tests.scorm_packages import CORRECT_ANSWERS, malicious_package, scorm_2004_package
 
 TRAINER = "Kwame Mensah"
 LEARNER = "Aïcha Maïga"
 PACKAGE_TITLE = "Returning foreign terrorist fighters"
+MODULE_TITLE = "Foreign terrorist fighters: prosecution and reintegration"
 
 
 @pytest.fixture
@@ -40,22 +41,6 @@ def content_origin(app, live_server):
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"scorm-{name}.png"), full_page=True)
-
-
-def published_module(app, author: User) -> int:
-    with app.app_context():
-        module = Module(
-            title="Foreign terrorist fighters: prosecution and reintegration",
-            summary="Returning fighters, their families and the law.",
-            theme="legal",
-            language="en",
-            created_by_id=author.id,
-        )
-        db.session.add(module)
-        db.session.flush()
-        services.set_published(module, True)
-        db.session.commit()
-        return module.id
 
 
 def import_through_the_form(page, live_server, module_id, data: bytes, name: str) -> None:
@@ -79,7 +64,7 @@ def test_a_scorm_2004_package_from_import_to_statistics_and_the_lrs(
 ):
     trainer = create_user(name=TRAINER, role="trainer")
     learner = create_user(name=LEARNER, country="NE")
-    module_id = published_module(app, trainer)
+    module_id = new_module(app, trainer.id, title=MODULE_TITLE)
 
     trainer_tab = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     log_in(trainer_tab, live_server, trainer.email, TRAINER)
@@ -158,7 +143,7 @@ def test_a_hostile_package_reaches_nothing_of_the_learners_session(
 ):
     trainer = create_user(name=TRAINER, role="trainer")
     learner = create_user(name=LEARNER)
-    module_id = published_module(app, trainer)
+    module_id = new_module(app, trainer.id, title=MODULE_TITLE)
     trainer_tab = browser.new_context().new_page()
     log_in(trainer_tab, live_server, trainer.email, TRAINER)
     hostile = malicious_package(f"{live_server}/account", navigate_to=f"{live_server}/logout")

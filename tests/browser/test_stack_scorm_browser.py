@@ -14,13 +14,13 @@ import urllib.request
 import pytest
 from sqlalchemy import select
 
-from courses import services
-from courses.models import Enrolment, Module
+from courses.models import Enrolment
 from learnplatform.accounts.models import User
 from learnplatform.extensions import db
 from tests.browser.test_modules_browser import log_in
 from tests.browser.test_scorm_browser import import_through_the_form, sco
 from tests.browser.test_stack_browser import tab_on  # noqa: F401
+from tests.courses.test_scorm_player import new_module
 from tests.irooms import processes
 from tests.scorm_packages import CORRECT_ANSWERS, scorm_2004_package
 
@@ -35,19 +35,7 @@ def test_a_scorm_lesson_through_nginx_and_the_content_origin(tab_on):  # noqa: F
     assert content != settings["PUBLIC_ORIGIN"]
     with processes.stack_database() as (app, _):
         (trainer_id, trainer_email), (learner_id, learner_email) = processes.add_people(app)
-        with app.app_context():
-            module = Module(
-                title="Returning fighters (stack)",
-                summary="A SCORM lesson served through nginx.",
-                theme="legal",
-                language="en",
-                created_by_id=trainer_id,
-            )
-            db.session.add(module)
-            db.session.flush()
-            services.set_published(module, True)
-            db.session.commit()
-            module_id = module.id
+        module_id = new_module(app, trainer_id, title="Returning fighters (stack)")
     on_a, on_b = processes.stack_servers()
     trainer, learner = tab_on(on_a), tab_on(on_b)
     log_in(trainer, on_a, trainer_email, "Amina Diallo")

@@ -34,10 +34,11 @@ def app(app):
     return app
 
 
-def new_module(app, author_id, *, post_test=False):
+def new_module(app, author_id, *, title="Foreign terrorist fighters"):
+    """A published module of ``author_id``'s with no lesson yet: its id."""
     with app.app_context():
         module = Module(
-            title="Foreign terrorist fighters",
+            title=title,
             summary="Returning fighters and their families.",
             theme="legal",
             language="en",
