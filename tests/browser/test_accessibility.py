@@ -6,6 +6,7 @@ The data is built once for the module and the pages are only read, so that forty
 about a minute. A screenshot of each page is kept in test-artifacts/.
 """
 
+import io
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -144,6 +145,28 @@ def a_room_with_a_library_and_a_chat(app, host: User, members: list[User]) -> in
     return room_id
 
 
+def a_scorm_lesson(app, trainer: User, learners: list[User]) -> tuple[int, int]:
+    """A module whose lesson is a SCORM 2004 package, the learners enrolled: (module, lesson)."""
+    from courses import services
+    from courses.models import Module
+    from courses.scorm.authoring import add_package_lesson
+    from courses.scorm.importing import read_package
+    from tests.courses.test_scorm_player import new_module
+    from tests.scorm_packages import scorm_2004_package
+
+    module_id = new_module(app, trainer.id, title="Foreign terrorist fighters")
+    with app.test_request_context():
+        module = db.session.get(Module, module_id)
+        imported = read_package(io.BytesIO(scorm_2004_package()), "ftf.zip", uploaded_by=trainer)
+        lesson = add_package_lesson(
+            module, imported, file_name="ftf.zip", title="", max_attempts=0, actor=trainer
+        )
+        for learner in learners:
+            services.enrol(module, db.session.get(User, learner.id))
+        db.session.commit()
+        return module_id, lesson.id
+
+
 def cookies_of(browser, url: str, person: User) -> list:
     """Log in once through the form; the session cookies for every test that needs this person."""
     context = browser.new_context()
@@ -185,6 +208,9 @@ def site(module_app, module_live_server, browser):
                 app, learners[language], module_id, started_id
             )
         room_id = a_room_with_a_library_and_a_chat(app, trainer, list(learners.values()))
+        scorm_module, scorm_lesson = a_scorm_lesson(app, trainer, list(learners.values()))
+        app.config["SCORM_CONTENT_ORIGIN"] = module_live_server.replace("127.0.0.1", "localhost")
+        scorm_manage = f"/courses/manage/{scorm_module}/lessons"
         found.paths["common"] = {
             "login": "/login",
             "registration": "/register",
@@ -205,6 +231,9 @@ def site(module_app, module_live_server, browser):
             "notification-preferences": "/notifications/preferences",
             "profile": "/account",
             "my-exports": "/stats/exports/",
+            "scorm-lesson": f"/courses/modules/{scorm_module}/lessons/{scorm_lesson}",
+            "scorm-import": f"{scorm_manage}/scorm",
+            "scorm-results": f"{scorm_manage}/{scorm_lesson}/results",
         }
         for language in LANGUAGES:
             found.cookies[("learner", language)] = cookies_of(
@@ -241,6 +270,9 @@ PAGES = {
     "notification-preferences": "learner",
     "profile": "learner",
     "my-exports": "administrator",
+    "scorm-lesson": "learner",
+    "scorm-import": "administrator",
+    "scorm-results": "administrator",
 }
 
 
