@@ -9,6 +9,9 @@ downloads over the past months), past live sessions with attendance and upcoming
 has an invitation link, and members last visited some days or weeks ago, so that "My iRooms"
 shows what is new.
 
+The English module on electronic evidence ends with a SCORM 2004 lesson, a scenario of our own
+(``learnplatform.demo_scorm``).
+
 Loading is idempotent: every record is looked up by its natural key (an e-mail address, a module
 or series title, a room name, a membership's room and person, a resource's or session's room and
 title, an invitation's room and note) and only what is missing is added; downloads and attendance
@@ -53,6 +56,7 @@ from irooms.models import (
     Room,
 )
 from learnplatform.accounts.models import User
+from learnplatform.demo_scorm import add_scorm_lessons
 from learnplatform.extensions import db
 from learnplatform.passwords import hash_password
 from learnplatform.storage import CAPTION_TYPES, PDF, RECORDING_TYPES, save_upload
@@ -2180,6 +2184,7 @@ def load_demo_data() -> dict[str, int]:
     created["webinar series tied to iRooms"] = _restrict_series(_RESTRICTED_SERIES)
     created.update(_add_recordings(users))
     created["lessons and tests"] = _add_lessons_and_tests(rng)
+    created["SCORM lessons"] = add_scorm_lessons(trainer)
     created["enrolments"] = _add_learners(users)
     created.update(_add_libraries())
     created.update(_add_sessions())
