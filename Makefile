@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 VENDOR := static/vendor
 
-.PHONY: run test production production-stop setup debian-packages lrs-venv assets translations messages db demo outbox lint format bench bench-recordings bench-chat bench-export bench-notifications clean
+.PHONY: run test production production-stop setup debian-packages lrs-venv assets translations messages db demo outbox lint format bench bench-recordings bench-chat bench-export bench-notifications bench-scorm clean
 
 # The background worker (e-mail, reminders, digests) runs beside the server and stops with it.
 run: setup db demo  ## serve the platform on SQLite with demo data at http://$(HOST):$(PORT), with its background worker
@@ -125,6 +125,9 @@ bench-chat: setup  ## chat latency, throughput and losses of 100 to 2,000 Node.j
 
 bench-notifications: setup  ## a session scheduled in rooms of 100 to 2,000 members: the host's request, the worker's e-mails, delivery to a local SMTP server
 	$(BIN)/python bench/notifications.py
+
+bench-scorm: setup  ## importing SCORM packages of 100 to 5,000 files, and a learner's commits one after the other
+	$(BIN)/python bench/scorm.py
 
 bench-export: setup  ## the completion records of 1,000,000 enrolments as CSV, against sqlite3 and psql
 	$(BIN)/python bench/export.py

@@ -192,6 +192,14 @@ SCO_JS = r"""// A SCO of the platform's tests: a quiz of three questions that ta
         if (answer) set(prefix + names.response, answer);
         set(prefix + "result", correct ? "correct" : names.wrong);
       });
+      // As authoring tools do at the end: many values at once (config.burst more interactions).
+      for (var extra = 0; extra < (config.burst || 0); extra += 1) {
+        var more = "cmi.interactions." + (config.questions.length + extra) + ".";
+        set(more + "id", "extra-" + extra);
+        set(more + "type", "choice");
+        set(more + names.response, "a");
+        set(more + "result", "correct");
+      }
       var percent = Math.round(100 * right / total);
       var passing = parseFloat(lms.get(names.passing));
       if (isNaN(passing)) passing = v2004 ? config.passing / 100 : config.passing;
@@ -312,23 +320,31 @@ def zip_of(entries: dict[str, bytes | str]) -> bytes:
     return buffer.getvalue()
 
 
-def sco_page(title: str, version: str, passing: float, *, shared: str = "../shared/") -> str:
-    """The quiz SCO's page; ``passing`` is the percentage it passes with when the LMS gives none."""
+def sco_page(
+    title: str, version: str, passing: float, *, shared: str = "../shared/", burst: int = 0
+) -> str:
+    """The quiz SCO's page; ``passing`` is the percentage it passes with when the LMS gives none;
+    ``burst`` more interactions are set at once when it finishes."""
     config = {
         "version": version,
         "passing": passing,
         "questions": QUESTIONS,
         "correct": CORRECT_ANSWERS,
+        "burst": burst,
     }
     # "</" cannot end the inline script early.
     config_json = json.dumps(config).replace("</", "<\\/")
     return SCO_HTML.format(title=escape(title), shared=shared, config=config_json)
 
 
-def _files(version: str, scos: int, titles: list[str], passing: float) -> dict[str, str]:
+def _files(
+    version: str, scos: int, titles: list[str], passing: float, burst: int = 0
+) -> dict[str, str]:
     files = {"shared/sco.js": SCO_JS, "shared/sco.css": SCO_CSS}
     for number in range(1, scos + 1):
-        files[f"sco{number}/index.html"] = sco_page(titles[number - 1], version, passing)
+        files[f"sco{number}/index.html"] = sco_page(
+            titles[number - 1], version, passing, burst=burst
+        )
     return files
 
 
@@ -353,11 +369,13 @@ def scorm_2004_package(
     extra_files: dict[str, bytes | str] | None = None,
     parameters: str | None = None,
     group_title: str | None = None,
+    burst: int = 0,
 ) -> bytes:
     """A SCORM 2004 package (``edition`` "2nd", "3rd" or "4th") of ``scos`` quiz SCOs titled
     "Part 1", "Part 2"...; ``scaled_passing_score`` goes into each item's primary objective;
     ``nested_folder`` zips the package inside that folder; ``parameters`` is each item's
-    ``parameters`` attribute; ``group_title`` puts the SCOs under one grouping item."""
+    ``parameters`` attribute; ``group_title`` puts the SCOs under one grouping item; ``burst``
+    more interactions are set at once when the quiz finishes."""
     titles = [f"Part {n}" for n in range(1, scos + 1)]
     items = []
     for number, item_title in enumerate(titles, 1):
@@ -398,7 +416,7 @@ def scorm_2004_package(
 </manifest>
 """
     passing = 100 * scaled_passing_score if scaled_passing_score is not None else 80
-    files = _files("2004", scos, titles, passing)
+    files = _files("2004", scos, titles, passing, burst)
     return _package(manifest, files, nested_folder, extra_files)
 
 

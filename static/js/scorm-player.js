@@ -42,7 +42,10 @@
   api.loadFromJSON(config.cmi);
   window.API = api;
   window.API_1484_11 = api;
-  new CrossFrameLMS(api, config.contentOrigin);
+  // Authoring tools set hundreds of values at once when a SCO ends, and each costs the frame
+  // two messages: scorm-again's default of 100 a second would drop some, Terminate included.
+  // A package flooding this page can only slow its own learner's tab.
+  new CrossFrameLMS(api, config.contentOrigin, { rateLimit: 100000 });
 
   function post(url, body, keepalive) {
     return fetch(url, {

@@ -10,9 +10,10 @@ http://localhost:<port>: another host, as SCORM_CONTENT_ORIGIN must be.
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from courses.models import Enrolment
+from courses.scorm.models import ScormInteraction
 from learnplatform.accounts.models import User
 from learnplatform.extensions import db
 from tests.browser.conftest import ARTIFACTS
@@ -68,7 +69,9 @@ def test_a_scorm_2004_package_from_import_to_statistics_and_the_lrs(
 
     trainer_tab = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     log_in(trainer_tab, live_server, trainer.email, TRAINER)
-    import_through_the_form(trainer_tab, live_server, module_id, scorm_2004_package(), "ftf.zip")
+    # The SCO sets 100 more interactions at once when it finishes, as authoring tools do.
+    package = scorm_2004_package(burst=100)
+    import_through_the_form(trainer_tab, live_server, module_id, package, "ftf.zip")
     shot(trainer_tab, "imported-1280")
     trainer_tab.get_by_text("SCORM 2004, 4th edition").first.wait_for()
 
@@ -119,6 +122,8 @@ def test_a_scorm_2004_package_from_import_to_statistics_and_the_lrs(
     with app.app_context():
         enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == learner.id))
         assert enrolment.completed_at is not None, "the module completes with its only lesson"
+        recorded = db.session.scalar(select(func.count(ScormInteraction.id)))
+        assert recorded == 3 + 100, "every interaction of the burst reached the server"
 
     # The score in the statistics, as the module's trainer reads them.
     trainer_tab.goto(f"{live_server}/stats/")
