@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from courses.models import Module
+from courses.richtext import clean_lesson_html
 from courses.scorm.authoring import add_package_lesson
 from courses.scorm.importing import read_package
 from learnplatform.accounts.models import User
@@ -32,16 +33,20 @@ def zip_folder(folder: Path) -> bytes:
 
 
 def add_scorm_lesson(module: Module, folder_name: str, author: User) -> bool:
-    """The package in ``folder_name`` as ``module``'s last lesson, unless the module has a SCORM
-    lesson already; returns whether it was added. Flushed, not committed."""
+    """The package in ``folder_name`` as ``module``'s last lesson, introduced by the text in
+    ``<folder_name>.intro.html`` beside it, unless the module has a SCORM lesson already;
+    returns whether it was added. Flushed, not committed."""
     if any(lesson.kind == "scorm" for lesson in module.lessons):
         return False
     data = zip_folder(PACKAGES_DIR / folder_name)
     file_name = f"{folder_name}.zip"
     imported = read_package(io.BytesIO(data), file_name, uploaded_by=author)
-    add_package_lesson(
+    lesson = add_package_lesson(
         module, imported, file_name=file_name, title="", max_attempts=0, actor=author
     )
+    introduction = PACKAGES_DIR / f"{folder_name}.intro.html"
+    if introduction.exists():
+        lesson.body_html = clean_lesson_html(introduction.read_text(encoding="utf-8"))
     db.session.flush()
     return True
 

@@ -36,6 +36,7 @@ def test_the_demo_gives_the_electronic_evidence_module_its_scorm_lesson_once(app
         assert module.lessons[-1] == lesson, "the SCORM lesson comes after the text lessons"
         assert len(module.lessons) > 1
         assert lesson.title == "Scenario: an online threat and the evidence held abroad"
+        assert "you are the duty prosecutor" in lesson.body_html  # its introduction
         package = lesson.package
         assert (package.version, package.edition) == ("2004", "4th")
         assert package.max_attempts == 0
