@@ -321,8 +321,41 @@ class Certificate(db.Model):
     score_percent: Mapped[int | None]
     #: UTC time of completion
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the learner's interface language at issue: the language its documents are first made in
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    #: its place in the platform's credential status list (revocation), given at issue
+    status_index: Mapped[int | None] = mapped_column(unique=True)
+    #: UTC time it was revoked, why and by whom (a trainer of the module or an administrator)
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(500))
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     enrolment: Mapped[Enrolment] = relationship()
+    documents: Mapped[list["CertificateDocument"]] = relationship(
+        back_populates="certificate", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class CertificateDocument(db.Model):
+    """A certificate rendered as a PDF in one language, made once and kept by
+    ``learnplatform.storage``; made again when the template it came from changes."""
+
+    __tablename__ = "certificate_documents"
+    __table_args__ = (UniqueConstraint("certificate_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id", ondelete="CASCADE"))
+    #: a key of ``choices.LANGUAGES``
+    language: Mapped[str] = mapped_column(String(8))
+    stored_file_id: Mapped[int] = mapped_column(
+        ForeignKey("stored_files.id", ondelete="RESTRICT"), unique=True
+    )
+    #: a digest of the template and fonts it was made with
+    template_version: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    certificate: Mapped[Certificate] = relationship(back_populates="documents")
+    stored_file = relationship("StoredFile", lazy="joined")
 
 
 class WebinarSeries(db.Model):

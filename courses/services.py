@@ -358,8 +358,11 @@ def complete_if_done(enrolment: Enrolment) -> Certificate | None:
         module_title=module.title,
         score_percent=enrolment.completion_percent,
         issued_at=now,
+        language=enrolment.user.language or "en",
     )
     db.session.add(certificate)
+    db.session.flush()
+    certificate.status_index = certificate.id  # unique: its place in the status list
     db.session.flush()
     notices.certificate_issued(certificate, enrolment.user)
     return certificate
