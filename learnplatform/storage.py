@@ -297,13 +297,15 @@ def save_stream(
     content_type: str,
     max_bytes: int,
     uploaded_by: "User | None" = None,
+    flush: bool = True,
 ) -> StoredFile:
     """Keep the file read from ``stream`` as ``content_type``, a type the caller has established
     (a file unpacked from a checked archive), offered on download as ``original_name``.
 
     As with ``save_upload``, the stream is copied in chunks and read no further than one byte past
     ``max_bytes``; more raises :class:`StorageRefused`, leaving neither a file nor a row. The row
-    is added and flushed, not committed, and the file stays only if the transaction commits.
+    is added and flushed (``flush=False``: only added, for a caller keeping many files that
+    flushes once), not committed, and the file stays only if the transaction commits.
     """
     if max_bytes < 0:
         raise ValueError("max_bytes must not be negative")  # read(-n) would read everything
@@ -324,6 +326,7 @@ def save_stream(
         size=size,
         sha256=sha256,
         uploaded_by=uploaded_by,
+        flush=flush,
     )
 
 
@@ -335,9 +338,11 @@ def _keep(
     size: int,
     sha256: str,
     uploaded_by: "User | None" = None,
+    flush: bool = True,
 ) -> StoredFile:
     """Move ``temporary``, complete and checked, to a generated name beside it and add its row
-    (flushed); the file leaves again if the transaction does not commit."""
+    (flushed unless ``flush`` is false); the file leaves again if the transaction does not
+    commit."""
     name = secrets.token_hex(16)
     storage_key = f"{name[:2]}/{name}"
     final = temporary.parent / storage_key
@@ -356,9 +361,10 @@ def _keep(
             sha256=sha256,
             uploaded_by_id=uploaded_by.id if uploaded_by is not None else None,
         )
-        db.session.add(stored)
-        db.session.flush()
         db.session.info.setdefault(_WRITTEN, []).append(final)
+        db.session.add(stored)
+        if flush:
+            db.session.flush()
     except BaseException:
         final.unlink(missing_ok=True)
         raise

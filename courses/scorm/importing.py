@@ -20,6 +20,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from courses.scorm.manifest import ManifestError, Package, launch_file, parse_manifest
+from learnplatform.extensions import db
 from learnplatform.storage import (
     PACKAGE_WORDING,
     StorageRefused,
@@ -261,6 +262,7 @@ def _unpack(
                         content_type=content_type_of(path),
                         max_bytes=info.file_size,
                         uploaded_by=uploaded_by,
+                        flush=False,  # one flush for all: thousands of files, few statements
                     )
                 except StorageRefused as e:
                     # zipfile stops at the declared size itself; this is the second line.
@@ -270,8 +272,10 @@ def _unpack(
                             file=path,
                         )
                     ) from e
+        db.session.flush()
     except (PackageRefused, *_UNREADABLE_ENTRY):
         # Whatever the caller then does with its transaction, nothing of the package stays.
+        db.session.flush()
         for stored in kept.values():
             delete_stored(stored)
         raise
