@@ -93,8 +93,9 @@ $(VENDOR)/.installed: package.json package-lock.json
 		node_modules/scorm-again/dist/cross-frame-lms.min.js node_modules/scorm-again/dist/cross-frame-api.min.js $(VENDOR)/scorm-again/
 	touch $@
 
-db: setup  ## create or upgrade the SQLite database under instance/
+db: setup  ## create or upgrade the SQLite database under instance/, and make the credentials key
 	$(FLASK) db upgrade
+	$(FLASK) credentials-key
 
 demo: db  ## load the demo data set (idempotent)
 	$(FLASK) demo-data

@@ -6,5 +6,10 @@ bp = Blueprint("courses", __name__)
 #: pages outside /courses: the public verification of certificates
 verify_bp = Blueprint("certificates", __name__)
 
-from courses import manage, views, webinar_views  # noqa: E402,F401  (registers the routes)
+from courses import (  # noqa: E402,F401  (registers the routes)
+    credential_views,
+    manage,
+    views,
+    webinar_views,
+)
 from courses.scorm import authoring, player, reports  # noqa: E402,F401

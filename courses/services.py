@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from courses import notices, xapi_events
+from courses import certificate_documents, notices, xapi_events
 from courses.models import (
     AttemptAnswer,
     Certificate,
@@ -365,6 +365,8 @@ def complete_if_done(enrolment: Enrolment) -> Certificate | None:
     certificate.status_index = certificate.id  # unique: its place in the status list
     db.session.flush()
     notices.certificate_issued(certificate, enrolment.user)
+    # Made in the background now, so that its first download does not wait for it.
+    certificate_documents.prepare_document.schedule(certificate.id, certificate.language)
     return certificate
 
 

@@ -18,9 +18,10 @@ section of the project's README), started by hand instead of by systemd:
   HTTP on 8080 sending browsers there, static files from ``static/``, stored files after the
   platform's check, sticky routing between the processes.
 
-Everything it makes lives in ``instance/stack/`` (``STACK_DIR``): the secret key (made once), the
-certificate, the logs (``app-<port>.log``, ``nginx-error.log``), the pid files. The tests that
-run through the stack (``TEST_STACK=instance/stack/environment``) read that environment file too.
+Everything it makes lives in ``instance/stack/`` (``STACK_DIR``): the secret key and the key
+credentials are signed with (made once), the certificate, the logs (``app-<port>.log``,
+``nginx-error.log``), the pid files. The tests that run through the stack
+(``TEST_STACK=instance/stack/environment``) read that environment file too.
 """
 
 import argparse
@@ -163,6 +164,7 @@ class Stack:
         environment = {**os.environ, **read_environment(self.environment_file)}
         flask = [str(BIN / "flask"), "--app", "wsgi"]
         _run([*flask, "db", "upgrade"], environment)
+        _run([*flask, "credentials-key"], environment)  # made once, kept in the stack's folder
         if demo:
             _run([*flask, "demo-data"], environment)
         self._start_mail_catcher()
@@ -210,6 +212,8 @@ class Stack:
             "SCORM_CONTENT_ORIGIN": self.origin.replace(SERVER_NAME, CONTENT_HOST, 1),
             "TRUSTED_PROXIES": 1,
             "STORAGE_DIR": self.folder / "storage",
+            # The key credentials are signed with (courses.credentials), made once.
+            "CREDENTIALS_KEY_FILE": self.folder / "credentials-ed25519.pem",
             "STORAGE_SENDFILE": "x-accel-redirect",
             # The machine's mail relay (here the stack's catcher, in production postfix or the
             # organisation's server).

@@ -152,7 +152,16 @@ def demo_accounts(url):
 
 def init_app(app: Flask) -> None:
     """Register the commands on ``app``."""
+    from courses.credentials import credentials_key_command
     from learnplatform.xapi.cli import xapi  # its jobs register with it, the worker's too
 
-    for command in (create_admin, outbox, worker, demo_data, demo_accounts, xapi):
+    for command in (
+        create_admin,
+        outbox,
+        worker,
+        demo_data,
+        demo_accounts,
+        xapi,
+        credentials_key_command,
+    ):
         app.cli.add_command(command)

@@ -91,6 +91,15 @@ def from_environment(instance_path: Path) -> dict:
             "SCORM_CONTENT_ORIGIN must be an http:// or https:// address on another host name "
             "than PUBLIC_ORIGIN (cookies are shared between the ports of one host)."
         )
+    default_key_file = instance_path / "keys" / "credentials-ed25519.pem"
+    credentials_key_file = Path(os.environ.get("CREDENTIALS_KEY_FILE") or default_key_file)
+    credentials_key_file = credentials_key_file.resolve()
+    in_repository = credentials_key_file.is_relative_to(PROJECT_ROOT)
+    if in_repository and not credentials_key_file.is_relative_to(instance_path.resolve()):
+        # Everywhere in the work tree but instance/ (ignored by git) a key could be committed.
+        raise ConfigurationError(
+            "CREDENTIALS_KEY_FILE must be outside the repository, or under instance/."
+        )
     return {
         "PRODUCTION": production,
         "SECRET_KEY": secret_key,
@@ -204,6 +213,9 @@ def from_environment(instance_path: Path) -> dict:
         "LRS_SECRET": os.environ.get("LRS_SECRET", ""),
         "LRS_TIMEOUT": float(os.environ.get("LRS_TIMEOUT") or 10),
         "XAPI_ACTOR": xapi_actor,
+        # Open Badges 3.0 credentials (courses.credentials) are signed with the Ed25519 private
+        # key in this file, made once by `flask credentials-key` (the set-up runs it).
+        "CREDENTIALS_KEY_FILE": str(credentials_key_file),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
     }

@@ -13,6 +13,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
+from courses.credentials import create_key
 from learnplatform import create_app
 from learnplatform.accounts.models import User
 from learnplatform.audit import utcnow
@@ -89,7 +90,10 @@ def platform_on_own_database(migrated_database, folder, **config):
         copy = folder / "test.sqlite"
         shutil.copyfile(migrated_database, copy)
         url = f"sqlite:///{copy}"
-    app = create_app({**_base_config(url), "STORAGE_DIR": str(folder / "storage"), **config})
+    key_file = folder / "keys" / "credentials-ed25519.pem"
+    create_key(key_file)  # as `flask credentials-key` does at set-up
+    files = {"STORAGE_DIR": str(folder / "storage"), "CREDENTIALS_KEY_FILE": str(key_file)}
+    app = create_app({**_base_config(url), **files, **config})
     with app.app_context():
         limiter.reset()  # limits never carry over from one test into the next
     yield app
