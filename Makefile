@@ -34,12 +34,18 @@ production-stop:  ## stop what `make production` started
 setup: $(VENV)/.installed assets translations
 
 # What the tests drive from Debian: Chromium (browser tests), nginx in front of gunicorn and
-# openssl for its certificate (tests/learnplatform/test_queue_bound.py). Installed where missing,
-# when we may; otherwise those tests say what to install and are skipped.
-DEBIAN_PACKAGES := chromium:chromium nginx-light:/usr/sbin/nginx openssl:openssl
+# openssl for its certificate (tests/learnplatform/test_queue_bound.py); the Noto fonts that
+# certificates are rendered in, and poppler's tools that read them back (courses'
+# certificate_documents). Installed where missing, when we may; otherwise those tests say what to
+# install and are skipped. Each entry is package:command-or-file-it-installs.
+DEBIAN_PACKAGES := chromium:chromium nginx-light:/usr/sbin/nginx openssl:openssl \
+	fonts-noto-core:/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf \
+	fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc \
+	poppler-utils:pdftotext
 debian-packages:
 	@missing=""; for entry in $(DEBIAN_PACKAGES); do \
-		command -v "$${entry#*:}" >/dev/null 2>&1 || missing="$$missing $${entry%%:*}"; \
+		found="$${entry#*:}"; \
+		command -v "$$found" >/dev/null 2>&1 || [ -e "$$found" ] || missing="$$missing $${entry%%:*}"; \
 	done; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then \
 		echo "== Installing$$missing from Debian's packages for the tests"; \

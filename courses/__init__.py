@@ -7,6 +7,7 @@ bp = Blueprint("courses", __name__)
 verify_bp = Blueprint("certificates", __name__)
 
 from courses import (  # noqa: E402,F401  (registers the routes)
+    certificate_document_views,
     credential_views,
     manage,
     views,
