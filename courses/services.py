@@ -8,8 +8,9 @@ constraint or a conditional update, so that double clicks and two tabs cannot re
 import random
 import secrets
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from courses import certificate_documents, notices, xapi_events
@@ -322,6 +323,97 @@ def done_lesson_ids(enrolment: Enrolment | None) -> set[int]:
             select(LessonProgress.lesson_id).where(LessonProgress.enrolment_id == enrolment.id)
         )
     )
+
+
+def certificate_of(enrolment: Enrolment | None) -> Certificate | None:
+    """The certificate the enrolment earned, once its module is complete."""
+    if enrolment is None or enrolment.completed_at is None:
+        return None
+    return db.session.scalar(select(Certificate).where(Certificate.enrolment_id == enrolment.id))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a learner stands in a module as they read it: each lesson is a step, and so is the
+    post-test when the module has one, so that a full bar means a completed module.
+
+    Worked out from stored columns (the stored ``Enrolment.progress_percent`` counts lessons only).
+    """
+
+    lessons_done: int
+    lesson_count: int
+    #: whether the module has a post-test with questions
+    has_post_test: bool
+    post_test_passed: bool
+    completed: bool
+
+    @property
+    def steps(self) -> int:
+        """Lessons, and the post-test when there is one."""
+        return self.lesson_count + int(self.has_post_test)
+
+    @property
+    def lessons_left(self) -> int:
+        """Lessons still to be done."""
+        return 0 if self.completed else max(self.lesson_count - self.lessons_done, 0)
+
+    @property
+    def post_test_left(self) -> bool:
+        """Whether the post-test is still to be passed."""
+        return self.has_post_test and not self.post_test_passed and not self.completed
+
+    @property
+    def post_test_next(self) -> bool:
+        """Every lesson is done and the post-test is what is left: the next step is the test."""
+        return self.post_test_left and self.lessons_left == 0
+
+    @property
+    def steps_done(self) -> int:
+        """Lessons done, and the post-test when it is passed."""
+        passed = self.has_post_test and not self.post_test_left
+        return self.lesson_count - self.lessons_left + int(passed)
+
+    @property
+    def percent(self) -> int:
+        """Steps done as a percentage; 100 only once the module is complete."""
+        if self.completed:
+            return 100
+        return min(self.steps_done * 100 // self.steps, 99) if self.steps else 0
+
+
+def post_test_columns():
+    """Two columns for a query of enrolments: whether the module has a post-test with questions,
+    and whether the learner has passed it. Correlated, so that a list of any length stays one
+    query."""
+    has_post_test = exists().where(
+        Quiz.module_id == Enrolment.module_id, Quiz.kind == "post_test", Quiz.questions.any()
+    )
+    passed = exists().where(
+        Quiz.module_id == Enrolment.module_id,
+        Quiz.kind == "post_test",
+        QuizAttempt.quiz_id == Quiz.id,
+        QuizAttempt.user_id == Enrolment.user_id,
+        QuizAttempt.passed.is_(True),
+    )
+    return has_post_test.label("has_post_test"), passed.label("post_test_passed")
+
+
+def progress_of(enrolment: Enrolment, *, has_post_test: bool, post_test_passed: bool) -> Progress:
+    """The learner's progress in the enrolment's module (its module is loaded with it)."""
+    return Progress(
+        lessons_done=enrolment.lessons_done,
+        lesson_count=enrolment.module.lesson_count,
+        has_post_test=bool(has_post_test),
+        post_test_passed=bool(post_test_passed),
+        completed=enrolment.completed_at is not None,
+    )
+
+
+def progress_in(enrolment: Enrolment, post_test: Quiz | None) -> Progress:
+    """The learner's progress in one module, whose post-test (with questions) is ``post_test``."""
+    has_post_test = post_test is not None and bool(post_test.questions)
+    passed = has_post_test and _has_passed(post_test, enrolment.user_id)
+    return progress_of(enrolment, has_post_test=has_post_test, post_test_passed=passed)
 
 
 def complete_if_done(enrolment: Enrolment) -> Certificate | None:

@@ -14,6 +14,7 @@ from courses.scorm import player as scorm_player
 from learnplatform import numbers
 from learnplatform.choices import LANGUAGES, THEMES
 from learnplatform.extensions import db
+from learnplatform.flashes import flash_with_link
 from learnplatform.search import matching_every_word
 from learnplatform.storage import send_stored
 
@@ -68,18 +69,17 @@ def module(module_id):
             select(Quiz).where(Quiz.module_id == found.id, Quiz.questions.any())
         )
     }
-    certificate = None
-    if enrolment is not None and enrolment.completed_at is not None:
-        certificate = db.session.scalar(
-            select(Certificate).where(Certificate.enrolment_id == enrolment.id)
-        )
+    progress = None
+    if enrolment is not None and enrolment.status == "active":
+        progress = services.progress_in(enrolment, quizzes.get("post_test"))
     return render_template(
         "courses/module.html",
         module=found,
         enrolment=enrolment,
+        progress=progress,
         done=services.done_lesson_ids(enrolment),
         quizzes=quizzes,
-        certificate=certificate,
+        certificate=services.certificate_of(enrolment),
         can_author=access.can_author(current_user, found),
         versions=versions.versions_of(found, Module.is_published),
         themes=THEMES,
@@ -108,9 +108,13 @@ def enrol(module_id):
 @bp.get("/modules/<int:module_id>/resume")
 @login_required
 def resume(module_id):
-    """The lesson to carry on from: the last one opened, else the first not yet done."""
+    """Where to carry on: the post-test once every lesson is done and the test is left, else the
+    lesson opened last, else the first not yet done."""
     found = access.visible_module(module_id)
     enrolment = access.learning_access(found)
+    post_test = services.quiz_of(found, "post_test")
+    if enrolment is not None and services.progress_in(enrolment, post_test).post_test_next:
+        return redirect(url_for("courses.quiz", module_id=found.id, kind="post_test"))
     if not found.lessons:
         return redirect(url_for("courses.module", module_id=found.id))
     target = enrolment.last_lesson if enrolment is not None else None
@@ -166,13 +170,28 @@ def lesson_done(module_id, lesson_id):
         services.mark_done(enrolment, done)
         db.session.commit()
         if enrolment.completed_at is not None:
-            flash(_("You have completed this module. Your certificate is ready."), "success")
+            _flash_certificate_ready(enrolment)
     lessons = found.lessons
     index = lessons.index(done)
     if index + 1 < len(lessons):
         following = lessons[index + 1]
         return redirect(url_for("courses.lesson", module_id=found.id, lesson_id=following.id))
     return redirect(url_for("courses.module", module_id=found.id))
+
+
+def _flash_certificate_ready(enrolment: Enrolment) -> None:
+    """Tell the learner the module is complete, with a link to the certificate it earned."""
+    message = _("You have completed this module. Your certificate is ready.")
+    certificate = services.certificate_of(enrolment)
+    if certificate is None:
+        flash(message, "success")
+        return
+    flash_with_link(
+        message,
+        link_text=_("View your certificate"),
+        url=url_for("courses.certificate", certificate_id=certificate.id),
+        category="success",
+    )
 
 
 @bp.get("/attachments/<int:attachment_id>")
@@ -273,10 +292,20 @@ def submit_attempt(attempt_id):
         return redirect(url_for("courses.attempt", attempt_id=shown.id))
     db.session.commit()
     enrolment = services.enrolment_of(shown.quiz.module, current_user)
-    if shown.passed:
+    if shown.quiz.kind == "pre_test":
+        # A pre-test only shows what the learner knew: no pass mark, no pass or fail.
+        flash(
+            _(
+                "You scored %(percent)d%%. The pre-test does not count towards completing the "
+                "module.",
+                percent=shown.percent,
+            ),
+            "info",
+        )
+    elif shown.passed:
         flash(_("You passed with %(percent)d%%.", percent=shown.percent), "success")
         if enrolment is not None and enrolment.completed_at is not None:
-            flash(_("You have completed this module. Your certificate is ready."), "success")
+            _flash_certificate_ready(enrolment)
     else:
         flash(
             _(
@@ -294,20 +323,23 @@ def submit_attempt(attempt_id):
 def my_learning():
     """The learner's modules: waiting for approval, in progress, completed, with certificates."""
     rows = db.session.execute(
-        select(Enrolment, Certificate)
+        select(Enrolment, Certificate, *services.post_test_columns())
         .options(joinedload(Enrolment.module), joinedload(Enrolment.last_lesson))
         .outerjoin(Certificate, Certificate.enrolment_id == Enrolment.id)
         .where(Enrolment.user_id == current_user.id, Enrolment.status != "refused")
         .order_by(Enrolment.last_activity_at.desc().nulls_last(), Enrolment.id.desc())
     ).all()
     groups = {"requested": [], "in_progress": [], "completed": []}
-    for enrolment, certificate in rows:
+    for enrolment, certificate, has_post_test, post_test_passed in rows:
+        progress = services.progress_of(
+            enrolment, has_post_test=has_post_test, post_test_passed=post_test_passed
+        )
         if enrolment.status == "requested":
-            groups["requested"].append((enrolment, None))
+            groups["requested"].append((enrolment, None, progress))
         elif enrolment.completed_at is not None:
-            groups["completed"].append((enrolment, certificate))
+            groups["completed"].append((enrolment, certificate, progress))
         else:
-            groups["in_progress"].append((enrolment, None))
+            groups["in_progress"].append((enrolment, None, progress))
     return render_template("courses/my_learning.html", groups=groups, themes=THEMES)
 
 

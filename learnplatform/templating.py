@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 from flask_babel import (
     format_date,
     format_datetime,
@@ -33,6 +33,12 @@ def format_moment(moment: datetime, date_style: str = "medium") -> str:
     return "{}, {} {}".format(
         format_date(moment, date_style), format_time(moment, "short"), format_time(moment, "z")
     )
+
+
+def has_endpoint(endpoint: str) -> bool:
+    """Whether the application has a route named ``endpoint``: a page links to a feature only
+    where it is there."""
+    return endpoint in current_app.view_functions
 
 
 def request_translations():
@@ -91,6 +97,7 @@ def init_app(app: Flask) -> None:
         format_time=format_time,
         get_locale=get_locale,
         get_timezone=get_timezone,
+        has_endpoint=has_endpoint,
         LANGUAGES=LANGUAGES,
         THEMES=THEMES,
         ROLES=ROLES,

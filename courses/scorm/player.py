@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import ValidationError, validate_csrf
 
-from courses import access, bp
+from courses import access, bp, services
 from courses.scorm import cmi, content, statements, tracking
 from courses.scorm.models import ScormPackage, ScormSco, ScormTrack
 from learnplatform.extensions import csrf, db
@@ -59,6 +59,8 @@ def player(module, lesson, enrolment) -> dict:
     sco = _chosen_sco(package, state["tracks"])
     state["sco"] = sco
     if sco is None or origin is None or request.args.get("finished"):
+        # The summary after the SCO ends leads to the certificate when it completed the module.
+        state["certificate"] = services.certificate_of(enrolment)
         db.session.commit()
         return state
     if attempt is not None:
