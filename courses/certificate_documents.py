@@ -94,12 +94,16 @@ def template_version(page: str) -> str:
 
 def render_pdf(page: str) -> bytes:
     """The PDF of a certificate's page, rendered in a native thread when serving on the loop."""
+    # Imported here first, in the caller's thread: loading Pango runs ldconfig in a subprocess,
+    # which gevent starts only from the loop's own thread.
+    import weasyprint  # noqa: F401
+
     return off_loop(_write_pdf, page, STYLESHEET.read_text(encoding="utf-8"))
 
 
 def _write_pdf(page: str, stylesheet: str) -> bytes:
-    # Imported here: WeasyPrint loads Pango when imported, and the rest of the platform runs on
-    # a machine without it.
+    # Imported here, not with this module: WeasyPrint loads Pango, and the rest of the platform
+    # runs on a machine without it.
     import weasyprint
 
     # data: addresses only: a certificate never reaches the network or the disk, whatever ends

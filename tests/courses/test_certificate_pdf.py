@@ -254,3 +254,34 @@ def test_rendering_fetches_nothing(app):
     for address in ("http://example.org/logo.png", "file:///etc/passwd"):
         with pytest.raises(weasyprint.urls.FatalURLFetchingError):
             certificate_documents._write_pdf(f'<img src="{address}">', "")
+
+
+def test_other_greenlets_run_while_a_certificate_is_rendered(tmp_path):
+    """On gevent's loop the rendering runs in a native thread: the loop keeps serving."""
+    from tests.learnplatform.test_serving import run_patched
+
+    seen = run_patched(
+        """
+from datetime import datetime
+from courses import certificate_documents
+from courses.models import Certificate, Enrolment
+from learnplatform.accounts.models import User
+
+with app.test_request_context():
+    certificate = Certificate(
+        code="ABCDEFGH2345", learner_name="王小明", module_title="打击资助恐怖主义",
+        issued_at=datetime(2026, 12, 3), language="zh",
+    )
+    certificate.enrolment = Enrolment(user=User(name="王小明", time_zone="UTC"))
+    page = certificate_documents.page_of(certificate, "zh")
+    started, before = time.perf_counter(), ticks
+    pdf = certificate_documents.render_pdf(page)
+    elapsed, during = time.perf_counter() - started, ticks - before
+print(json.dumps({"pdf": pdf[:5].decode(), "ticks": during, "ms": round(elapsed * 1000)}))
+""",
+        f"sqlite:///{tmp_path / 'db.sqlite'}",
+    )
+    assert seen["pdf"] == "%PDF-"
+    # The ticker runs whenever the rendering thread gives up Python's lock (every 5 ms); a stalled
+    # loop would have ticked at most once.
+    assert seen["ticks"] >= max(seen["ms"] / 20, 10), seen
