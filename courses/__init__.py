@@ -8,6 +8,7 @@ verify_bp = Blueprint("certificates", __name__)
 
 from courses import (  # noqa: E402,F401  (registers the routes)
     certificate_document_views,
+    certificate_views,
     credential_views,
     manage,
     views,

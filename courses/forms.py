@@ -17,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
+from courses.certificates import REASON_MAX_LENGTH
 from courses.models import ENROLMENT_MODES
 from learnplatform.accounts.forms import options
 from learnplatform.choices import LANGUAGES, THEMES
@@ -262,3 +263,21 @@ class CaptionForm(FlaskForm):
         validators=[FileRequired(_l("Choose a .vtt file to upload."))],
     )
     submit = SubmitField(_l("Upload the captions"))
+
+
+class RevokeCertificateForm(FlaskForm):
+    """Why a certificate is revoked: kept with it, shown to its holder, never to verifiers."""
+
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[
+            DataRequired(_l("Give the reason for revoking the certificate.")),
+            Length(max=REASON_MAX_LENGTH),
+        ],
+        description=_l(
+            "Up to 500 characters. The holder sees it on their certificate; people who verify "
+            "the code see only that it was revoked, and when."
+        ),
+        render_kw={"rows": 3, "maxlength": REASON_MAX_LENGTH},
+    )
+    submit = SubmitField(_l("Revoke the certificate"))

@@ -1,5 +1,5 @@
 """What the modules tell people: a request to enrol (to the module's trainers), its answer (to
-the learner), an enrolment by a trainer, a certificate issued, a module updated.
+the learner), an enrolment by a trainer, a certificate issued or revoked, a module updated.
 
 Each function is called in the transaction of its event, before the view commits.
 """
@@ -65,6 +65,18 @@ def certificate_issued(certificate: Certificate, learner) -> None:
         [learner],
         "certificate_issued",
         key=f"certificate:{certificate.id}",
+        url=url_for("courses.certificate", certificate_id=certificate.id),
+        params={"module": certificate.module_title},
+    )
+
+
+@with_links
+def certificate_revoked(certificate: Certificate, learner) -> None:
+    # The reason is not sent: the learner's certificate page, where the link goes, says it.
+    notify(
+        [learner],
+        "certificate_revoked",
+        key=f"certificate-revoked:{certificate.id}",
         url=url_for("courses.certificate", certificate_id=certificate.id),
         params={"module": certificate.module_title},
     )

@@ -6,7 +6,6 @@ constraint or a conditional update, so that double clicks and two tabs cannot re
 """
 
 import random
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -14,6 +13,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from courses import certificate_documents, notices, xapi_events
+from courses.certificates import new_certificate_code
 from courses.models import (
     AttemptAnswer,
     Certificate,
@@ -460,20 +460,6 @@ def complete_if_done(enrolment: Enrolment) -> Certificate | None:
     # Made in the background now, so that its first download does not wait for it.
     certificate_documents.prepare_document.schedule(certificate.id, certificate.language)
     return certificate
-
-
-def new_certificate_code() -> str:
-    """Twelve characters from an alphabet without look-alikes: about 60 bits of chance."""
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(12))
-
-
-def certificate_by_code(code: str) -> Certificate | None:
-    """The certificate a verification code belongs to."""
-    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())[:32]
-    if len(cleaned) < 10:
-        return None
-    return db.session.scalar(select(Certificate).where(Certificate.code == cleaned))
 
 
 # --- Quizzes -------------------------------------------------------------------------------------

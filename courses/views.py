@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from courses import access, bp, services, verify_bp, versions
+from courses import access, bp, services, versions
 from courses.models import Certificate, Enrolment, Module, Quiz
 from courses.scorm import player as scorm_player
 from learnplatform import numbers
@@ -351,12 +351,3 @@ def certificate(certificate_id):
     if found is None or found.user_id != current_user.id:
         abort(404)
     return render_template("courses/certificate.html", certificate=found)
-
-
-@verify_bp.get("/certificates/verify/<code>")
-def verify(code):
-    """Anyone may check a certificate's code: name, module and date, nothing more."""
-    found = services.certificate_by_code(code)
-    return render_template("courses/verify.html", certificate=found, code=code[:40]), (
-        200 if found else 404
-    )

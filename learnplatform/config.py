@@ -174,6 +174,12 @@ def from_environment(instance_path: Path) -> dict:
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
         "MAIL_LIMIT_PER_ADDRESS": os.environ.get("MAIL_LIMIT_PER_ADDRESS", "10 per hour"),
+        # Public verification of certificates (courses.certificate_views), per address: enough
+        # for a verifier checking a pile of certificates, too few to try codes at random.
+        "VERIFY_LIMIT_PER_ADDRESS": os.environ.get("VERIFY_LIMIT_PER_ADDRESS", "30 per minute"),
+        # Who issues the certificates, as they and their public verification name it; empty:
+        # the platform's name, in the reader's language (courses.certificates.issuing_office).
+        "CERTIFICATE_ISSUER": os.environ.get("CERTIFICATE_ISSUER") or None,
         # Chat: messages a person may post a second, and in one burst.
         "CHAT_RATE": float(os.environ.get("CHAT_RATE", "5")),
         "CHAT_BURST": _int("CHAT_BURST", 10),

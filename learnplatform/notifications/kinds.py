@@ -91,6 +91,11 @@ KINDS: dict[str, Kind] = {
         MODULES,
         _l("You completed %(module)s: your certificate is ready."),
     ),
+    "certificate_revoked": Kind(
+        _l("Certificate revoked"),
+        MODULES,
+        _l("Your certificate for %(module)s has been revoked."),
+    ),
     "module_updated": Kind(
         _l("A module I take is updated"),
         MODULES,
