@@ -240,6 +240,8 @@ def test_a_revoked_credential_shows_in_the_status_list(app, client, login_as, cr
         db.session.commit()
 
     assert not credential_status_ok(client, token)
+    page = client.get(f"/courses/certificates/{certificate_id}").get_data(as_text=True)
+    assert "Download the credential (Open Badges 3.0)" not in page
     assert credential_status_ok(client, kept)  # only its own bit is set
     with pytest.raises(OB3VerificationError, match="revocation"):
         OB3Verifier(key).verify(token, check_status=True, download=fetch(client))
