@@ -4,12 +4,14 @@
 A document is made once (in the background when the certificate is issued, else when it is first
 downloaded) and made again only when what it is made from changes: its ``template_version`` is a
 digest of the page given to WeasyPrint (template, wording in its language, verification address),
-the stylesheet and WeasyPrint's version. WeasyPrint is CPU work of a second or so: it runs off
+the signed credential attached to it (``courses.credentials``, as the holder downloads it), the
+stylesheet and WeasyPrint's version. WeasyPrint is CPU work of a second or so: it runs off
 gevent's loop, and it fetches nothing (the QR code and the emblem are ``data:`` addresses).
 """
 
 import base64
 import hashlib
+import json
 import unicodedata
 from datetime import UTC
 from importlib.metadata import version
@@ -23,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from courses import credentials
 from courses.models import Certificate, CertificateDocument
 from learnplatform import jobs
 from learnplatform.audit import utcnow
@@ -39,6 +42,8 @@ EMBLEM = Path(__file__).resolve().parent.parent / "static/img/favicon.svg"
 #: the office that issues the certificates, printed on them in their language, unless the setting
 #: ``CERTIFICATE_ISSUER`` names it
 ISSUING_OFFICE = _l("Counter-Terrorism Learning Platform")
+#: the name of the signed credential embedded in every PDF
+CREDENTIAL_NAME = "credential.json"
 #: languages written right to left
 RIGHT_TO_LEFT = frozenset({"ar"})
 
@@ -84,24 +89,37 @@ def direction_of(text: str) -> str:
     return "ltr"
 
 
-def template_version(page: str) -> str:
-    """A digest of what makes the document: its page, the stylesheet and WeasyPrint's version."""
+def credential_json(certificate: Certificate) -> str | None:
+    """The certificate's signed Open Badges credential (``courses.credentials``), as its holder
+    downloads it, to embed in the PDF; ``None`` while the platform has no signing key."""
+    try:
+        token = credentials.signed_credential(certificate)
+    except credentials.SigningKeyMissing:
+        return None
+    return json.dumps(credentials.enveloped(token), indent=2)
+
+
+def template_version(page: str, credential: str | None = None) -> str:
+    """A digest of what makes the document: its page, the credential embedded in it, the
+    stylesheet and WeasyPrint's version."""
     digest = hashlib.sha256()
-    for part in (page.encode(), STYLESHEET.read_bytes(), version("weasyprint").encode()):
-        digest.update(hashlib.sha256(part).digest())
+    parts = (page, credential or "", STYLESHEET.read_text(encoding="utf-8"), version("weasyprint"))
+    for part in parts:
+        digest.update(hashlib.sha256(part.encode()).digest())
     return digest.hexdigest()
 
 
-def render_pdf(page: str) -> bytes:
-    """The PDF of a certificate's page, rendered in a native thread when serving on the loop."""
+def render_pdf(page: str, credential: str | None = None) -> bytes:
+    """The PDF of a certificate's page, with its credential attached when there is one,
+    rendered in a native thread when serving on the loop."""
     # Imported here first, in the caller's thread: loading Pango runs ldconfig in a subprocess,
     # which gevent starts only from the loop's own thread.
     import weasyprint  # noqa: F401
 
-    return off_loop(_write_pdf, page, STYLESHEET.read_text(encoding="utf-8"))
+    return off_loop(_write_pdf, page, STYLESHEET.read_text(encoding="utf-8"), credential)
 
 
-def _write_pdf(page: str, stylesheet: str) -> bytes:
+def _write_pdf(page: str, stylesheet: str, credential: str | None = None) -> bytes:
     # Imported here, not with this module: WeasyPrint loads Pango, and the rest of the platform
     # runs on a machine without it.
     import weasyprint
@@ -109,8 +127,20 @@ def _write_pdf(page: str, stylesheet: str) -> bytes:
     # data: addresses only: a certificate never reaches the network or the disk, whatever ends
     # up in its page; any other address stops the rendering.
     fetcher = weasyprint.URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+    attachments = []
+    if credential is not None:
+        attachments.append(
+            weasyprint.Attachment(
+                string=credential,
+                url_fetcher=fetcher,
+                name=CREDENTIAL_NAME,
+                description="Open Badges 3.0 credential (VC-JWT in a VC 2.0 envelope)",
+                relationship="Source",  # the signed data this document shows (PDF 2.0's term)
+            )
+        )
     return weasyprint.HTML(string=page, url_fetcher=fetcher).write_pdf(
         stylesheets=[weasyprint.CSS(string=stylesheet, url_fetcher=fetcher)],
+        attachments=attachments,
         pdf_tags=True,  # a tagged PDF: screen readers and text extraction follow its structure
     )
 
@@ -123,7 +153,8 @@ def document_for(certificate: Certificate, language: str) -> CertificateDocument
     if language not in LANGUAGES:
         raise ValueError(f"no such language: {language!r}")
     page = page_of(certificate, language)
-    version = template_version(page)
+    credential = credential_json(certificate)
+    version = template_version(page, credential)
     document = db.session.scalar(
         select(CertificateDocument).where(
             CertificateDocument.certificate_id == certificate.id,
@@ -136,7 +167,7 @@ def document_for(certificate: Certificate, language: str) -> CertificateDocument
         and path_of(document.stored_file).is_file()
     ):
         return document
-    stored = save_generated([render_pdf(page)], file_name(certificate, language), PDF)
+    stored = save_generated([render_pdf(page, credential)], file_name(certificate, language), PDF)
     if document is None:
         try:
             with db.session.begin_nested():

@@ -26,7 +26,7 @@ FONTS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
 )
 #: poppler's tools, by their full paths
-POPPLER = {tool: shutil.which(tool) for tool in ("pdftotext", "pdftoppm", "pdffonts")}
+POPPLER = {tool: shutil.which(tool) for tool in ("pdftotext", "pdftoppm", "pdffonts", "pdfdetach")}
 _missing = [tool for tool, path in POPPLER.items() if path is None]
 _missing += [font for font in FONTS if not Path(font).exists()]
 if _missing:
@@ -285,3 +285,27 @@ print(json.dumps({"pdf": pdf[:5].decode(), "ticks": during, "ms": round(elapsed 
     # The ticker runs whenever the rendering thread gives up Python's lock (every 5 ms); a stalled
     # loop would have ticked at most once.
     assert seen["ticks"] >= max(seen["ms"] / 20, 10), seen
+
+
+def test_the_pdf_carries_the_signed_credential(app, client, login_as, tmp_path):
+    """The credential that the holder downloads beside the PDF is attached to it too."""
+    login_as()
+    certificate_id = complete_a_module(app, client)
+    (tmp_path / "certificate.pdf").write_bytes(
+        download(client, f"/courses/certificates/{certificate_id}.pdf").data
+    )
+    listed = subprocess.run(  # noqa: S603 - our own arguments
+        [POPPLER["pdfdetach"], "-list", "certificate.pdf"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    assert certificate_documents.CREDENTIAL_NAME in listed
+    subprocess.run(  # noqa: S603 - our own arguments
+        [POPPLER["pdfdetach"], "-save", "1", "-o", "attached.json", "certificate.pdf"],
+        cwd=tmp_path,
+        check=True,
+    )
+    credential = download(client, f"/courses/certificates/{certificate_id}/credential")
+    assert (tmp_path / "attached.json").read_bytes() == credential.data
