@@ -11,6 +11,7 @@ from courses import access, bp, certificates, verify_bp
 from courses.forms import RevokeCertificateForm
 from courses.models import Certificate, Enrolment, Module
 from learnplatform.access import trainer_required
+from learnplatform.audit import log_security_event
 from learnplatform.errors import render_error
 from learnplatform.extensions import db, limiter
 
@@ -19,10 +20,17 @@ PAGE_SIZE = 50
 TYPED_MAX_LENGTH = 40
 
 
+def _log_throttled(limit) -> None:
+    # Someone past the limit may be trying codes at random: operators should hear of it.
+    log_security_event("certificate.verify.throttled", limit=str(limit.limit))
+
+
 @verify_bp.get("/certificates/verify/", defaults={"code": None})
 @verify_bp.get("/certificates/verify/<code>")
 @limiter.limit(
-    lambda: current_app.config["VERIFY_LIMIT_PER_ADDRESS"], scope="certificate-verification"
+    lambda: current_app.config["VERIFY_LIMIT_PER_ADDRESS"],
+    scope="certificate-verification",
+    on_breach=_log_throttled,
 )
 def verify(code):
     """Anyone may check a certificate's code, typed in the form or carried by the address (links

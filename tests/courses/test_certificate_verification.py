@@ -15,7 +15,15 @@ from learnplatform.audit import AuditEvent
 from learnplatform.extensions import db
 from learnplatform.notifications.models import Notification
 from tests.courses.test_modules import build_module
-from tests.helpers import PASSWORD, Auth, csrf_token, in_parallel, post_form, without_tokens
+from tests.helpers import (
+    PASSWORD,
+    Auth,
+    count_queries,
+    csrf_token,
+    in_parallel,
+    post_form,
+    without_tokens,
+)
 
 TITLE = "Countering the financing of terrorism"
 
@@ -154,7 +162,7 @@ def test_a_revoked_certificate_says_so_with_its_date_but_not_why(app, client, cr
     assert "<title>Revoked certificate · Verify a certificate" in html
 
 
-def test_verification_is_rate_limited_per_address(app, client):
+def test_verification_is_rate_limited_per_address(app, client, caplog):
     app.config["VERIFY_LIMIT_PER_ADDRESS"] = "3 per minute"
     statuses = [
         client.get("/certificates/verify/", query_string={"code": f"ABCDEFGHJK{n}{n}"}).status_code
@@ -166,6 +174,7 @@ def test_verification_is_rate_limited_per_address(app, client):
     html = refused.get_data(as_text=True)
     assert "You have checked many codes in a short time." in html
     assert "<title>Too many attempts" in html
+    assert any("certificate.verify.throttled" in record.getMessage() for record in caplog.records)
     elsewhere = app.test_client().get(
         "/certificates/verify/ABCDEFGHJK55", environ_base={"REMOTE_ADDR": "192.0.2.7"}
     )
@@ -326,3 +335,25 @@ def test_a_revoked_certificate_fails_verification_after_the_trainer_revokes_it(a
     visitor = app.test_client()
     html = visitor.get(f"/certificates/verify/{code}").get_data(as_text=True)
     assert "This certificate was revoked." in html and "Wrong person." not in html
+
+
+def test_the_list_of_certificates_takes_as_many_queries_for_two_as_for_forty(
+    app, client, create_user, login_as
+):
+    trainer = login_as("trainer")
+    module_id = build_module(app, trainer.id, lessons=1, post_test=False)
+
+    def certify(count):
+        learner_ids = [create_user().id for _ in range(count)]
+        with app.app_context():
+            module = db.session.get(Module, module_id)
+            for learner_id in learner_ids:
+                learner = db.session.get(User, learner_id)
+                services.mark_done(services.enrol(module, learner), module.lessons[0])
+            db.session.commit()
+
+    listing = f"/courses/manage/{module_id}/certificates"
+    certify(2)
+    few = count_queries(app, client, listing)
+    certify(38)
+    assert count_queries(app, client, listing) == few
