@@ -26,7 +26,6 @@ from sqlalchemy import select
 
 from courses.models import Certificate
 from learnplatform import config
-from learnplatform.audit import utcnow
 from learnplatform.extensions import db
 from tests.courses.test_modules import build_module, enrol_in, lesson_ids
 from tests.helpers import post_form
@@ -223,29 +222,36 @@ def test_a_credential_signed_with_another_key_fails(app, client, login_as):
         OB3Verifier(published_key_pem(client)).verify(forged)
 
 
-def test_a_revoked_credential_shows_in_the_status_list(app, client, login_as, create_user, auth):
+def test_a_credential_revoked_by_a_trainer_shows_in_the_status_list(
+    app, client, login_as, create_user, auth
+):
     kept_id = complete_module(app, client, login_as, name="Kept Learner")
     kept = download_credential(client, kept_id)
     auth.logout()
     certificate_id = complete_module(app, client, login_as)
     token = download_credential(client, certificate_id)
+    auth.logout()
     key = published_key_pem(client)
     assert credential_status_ok(client, token) and credential_status_ok(client, kept)
     OB3Verifier(key).verify(token, check_status=True, download=fetch(client))
 
     with app.app_context():
         certificate = db.session.get(Certificate, certificate_id)
-        certificate.revoked_at = utcnow()
-        certificate.revoked_reason = "Issued by mistake"
-        db.session.commit()
+        module_id, holder = certificate.enrolment.module_id, certificate.enrolment.user.email
+    trainer = create_user(role="administrator")
+    auth.login(trainer.email)
+    revoke_url = f"/courses/manage/{module_id}/certificates/{certificate_id}/revoke"
+    assert post_form(client, revoke_url, {"reason": "Issued by mistake"}).status_code == 302
+    auth.logout()
 
     assert not credential_status_ok(client, token)
-    page = client.get(f"/courses/certificates/{certificate_id}").get_data(as_text=True)
-    assert "Download the credential (Open Badges 3.0)" not in page
     assert credential_status_ok(client, kept)  # only its own bit is set
     with pytest.raises(OB3VerificationError, match="revocation"):
         OB3Verifier(key).verify(token, check_status=True, download=fetch(client))
     OB3Verifier(key).verify(kept, check_status=True, download=fetch(client))
+    auth.login(holder)
+    page = client.get(f"/courses/certificates/{certificate_id}").get_data(as_text=True)
+    assert "Download the credential (Open Badges 3.0)" not in page
 
 
 def test_the_issuer_profile_key_and_status_list_are_public_and_stable(app, client):
