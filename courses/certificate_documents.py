@@ -21,11 +21,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import segno
 from flask import current_app
 from flask_babel import force_locale, format_date
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from courses import credentials
+from courses import certificates, credentials
 from courses.models import Certificate, CertificateDocument
 from learnplatform import jobs
 from learnplatform.audit import utcnow
@@ -39,9 +38,6 @@ TEMPLATE = "courses/certificate_pdf.html"
 #: beside the template, so that the two are read and changed together
 STYLESHEET = Path(__file__).resolve().parent.parent / "templates/courses/certificate_pdf.css"
 EMBLEM = Path(__file__).resolve().parent.parent / "static/img/favicon.svg"
-#: the office that issues the certificates, printed on them in their language, unless the setting
-#: ``CERTIFICATE_ISSUER`` names it
-ISSUING_OFFICE = _l("Counter-Terrorism Learning Platform")
 #: the name of the signed credential embedded in every PDF
 CREDENTIAL_NAME = "credential.json"
 #: languages written right to left
@@ -61,7 +57,7 @@ def page_of(certificate: Certificate, language: str) -> str:
             name_direction=direction_of(certificate.learner_name),
             title_direction=direction_of(certificate.module_title),
             issued_on=format_date(issued_day(certificate), "long"),
-            issuing_office=current_app.config.get("CERTIFICATE_ISSUER") or str(ISSUING_OFFICE),
+            issuing_office=certificates.issuing_office(),  # in the document's language
             verify_url=verify_url,
             qr_code=qr_code,
             emblem=emblem,

@@ -309,3 +309,11 @@ def test_the_pdf_carries_the_signed_credential(app, client, login_as, tmp_path):
     )
     credential = download(client, f"/courses/certificates/{certificate_id}/credential")
     assert (tmp_path / "attached.json").read_bytes() == credential.data
+
+
+def test_the_issuing_office_is_the_one_the_verification_names(app, client, login_as):
+    app.config["CERTIFICATE_ISSUER"] = "Counter-Terrorism Training Office"
+    login_as()
+    certificate_id = complete_a_module(app, client)
+    text = pdf_text(download(client, f"/courses/certificates/{certificate_id}.pdf").data)
+    assert "Counter-Terrorism Training Office" in text
