@@ -418,3 +418,34 @@ def test_my_learning_takes_as_many_queries_for_many_modules_as_for_few(app, clie
     assert few == many, (few, many)
     with app.app_context():
         assert db.session.scalar(select(func.count(Lesson.id))) == 80
+
+
+@pytest.mark.parametrize(
+    ("lessons_done", "lesson_count", "has_post_test", "passed", "completed", "shown"),
+    [
+        (4, 4, True, False, False, (80, 0, True, True)),  # the post-test is the step left
+        (1, 2, True, True, False, (66, 1, False, False)),  # passed before the lessons
+        (3, 4, False, False, False, (75, 1, False, False)),
+        (4, 4, False, False, True, (100, 0, False, False)),
+        (2, 2, True, True, False, (99, 0, False, False)),  # never full before completion
+        (0, 0, True, False, False, (0, 0, True, True)),  # a module that is only a test
+        (0, 0, False, False, False, (0, 0, False, False)),
+        (5, 3, False, False, False, (99, 0, False, False)),  # counts not yet refreshed
+    ],
+)
+def test_progress_counts_the_post_test_as_a_step(
+    lessons_done, lesson_count, has_post_test, passed, completed, shown
+):
+    progress = services.Progress(
+        lessons_done=lessons_done,
+        lesson_count=lesson_count,
+        has_post_test=has_post_test,
+        post_test_passed=passed,
+        completed=completed,
+    )
+    assert (
+        progress.percent,
+        progress.lessons_left,
+        progress.post_test_left,
+        progress.post_test_next,
+    ) == shown
