@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 VENDOR := static/vendor
 
-.PHONY: run test production production-stop setup debian-packages lrs-venv assets translations messages db demo outbox lint format bench bench-recordings bench-chat bench-export bench-notifications bench-scorm clean
+.PHONY: run test production production-stop setup debian-packages lrs-venv assets translations messages db demo outbox lint format bench bench-recordings bench-chat bench-export bench-notifications bench-scorm bench-certificates bench-forums bench-search bench-surveys clean
 
 # The background worker (e-mail, reminders, digests) runs beside the server and stops with it.
 run: setup db demo  ## serve the platform on SQLite with demo data at http://$(HOST):$(PORT), with its background worker
@@ -19,6 +19,10 @@ run: setup db demo  ## serve the platform on SQLite with demo data at http://$(H
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind $(HOST):$(PORT)
 
+# The tests run in TEST_WORKERS processes side by side (pytest-xdist; 0 runs them one after the
+# other in pytest's own); PYTEST_ARGS replaces these options: `make test PYTEST_ARGS="tests/api -x"`.
+TEST_WORKERS ?= 2
+PYTEST_ARGS ?= -n $(TEST_WORKERS)
 test: setup debian-packages lrs-venv  ## lint, then run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -103,8 +107,9 @@ db: setup  ## create or upgrade the SQLite database under instance/, and make th
 	$(FLASK) db upgrade
 	$(FLASK) credentials-key
 
-demo: db  ## load the demo data set (idempotent)
+demo: db  ## load the demo data set (idempotent), and write the search index again from it
 	$(FLASK) demo-data
+	$(FLASK) search reindex
 
 outbox: setup  ## print the e-mails waiting in the outbox (no SMTP server configured)
 	$(FLASK) outbox
@@ -135,6 +140,18 @@ bench-notifications: setup  ## a session scheduled in rooms of 100 to 2,000 memb
 
 bench-scorm: setup  ## importing SCORM packages of 100 to 5,000 files, and a learner's commits one after the other
 	$(BIN)/python bench/scorm.py
+
+bench-certificates: setup debian-packages  ## one certificate PDF in each of the seven languages, with its signed credential
+	$(BIN)/python bench/certificates.py
+
+bench-forums: setup  ## a topic of 5 posts against one of 5,000, a forum of 5,000 topics, and its search
+	$(BIN)/python bench/forums.py
+
+bench-search: setup  ## query p50/p99 over 100,000 search documents in four scripts, on SQLite and (with TEST_DATABASE_URL) PostgreSQL
+	$(BIN)/python bench/search.py
+
+bench-surveys: setup  ## a survey's results page and responses CSV with 100 and 100,000 responses, the knowledge gain and the donor report with 1,000 and 100,000 learners, on SQLite and (with TEST_DATABASE_URL) PostgreSQL
+	$(BIN)/python bench/surveys.py
 
 bench-export: setup  ## the completion records of 1,000,000 enrolments as CSV, against sqlite3 and psql
 	$(BIN)/python bench/export.py

@@ -10,6 +10,7 @@ from courses import (  # noqa: E402,F401  (registers the routes)
     certificate_document_views,
     certificate_views,
     credential_views,
+    lesson_video_views,
     manage,
     views,
     webinar_views,

@@ -1,10 +1,13 @@
 """Who may do what with a module: one place, used by every view of the package.
 
-A module that someone may not see answers exactly as one that does not exist (404).
+A module that someone may not see answers exactly as one that does not exist (404). Visitors who
+are not logged in see the published modules their trainers made public; for any other module they
+are sent to log in, as for every page that is not public.
 """
 
-from flask import abort
+from flask import abort, current_app
 from flask_login import current_user
+from sqlalchemy import ColumnElement
 
 from courses.models import Enrolment, Lesson, LessonAttachment, Module, QuizAttempt
 from learnplatform.extensions import db
@@ -15,9 +18,22 @@ def can_author(user, module: Module) -> bool:
     return user.is_administrator or (user.is_trainer and module.created_by_id == user.id)
 
 
+def listed_to(user) -> ColumnElement[bool]:
+    """The condition on ``Module`` rows the catalogue lists to ``user``: the published modules, and
+    to a visitor who is not logged in only those made public."""
+    if user.is_authenticated:
+        return Module.is_published
+    return Module.is_published & Module.is_public
+
+
 def visible_module(module_id: int) -> Module:
-    """A published module, or a draft for those who author it; otherwise 404."""
+    """A published module, or a draft for those who author it; otherwise 404. A visitor who is not
+    logged in sees a public published module, and is sent to log in for any other."""
     module = db.session.get(Module, module_id)
+    if not current_user.is_authenticated:
+        if module is None or not (module.is_published and module.is_public):
+            abort(current_app.login_manager.unauthorized())
+        return module
     if module is None or not (module.is_published or can_author(current_user, module)):
         abort(404)
     return module

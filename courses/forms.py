@@ -65,6 +65,13 @@ class ModuleForm(FlaskForm):
             "catalogue lists the languages the module exists in."
         ),
     )
+    is_public = BooleanField(
+        _l("Public"),
+        description=_l(
+            "Once published, visitors who are not logged in see it in the public catalogue: its "
+            "summary, syllabus and tests' titles, never its lessons."
+        ),
+    )
     submit = SubmitField(_l("Save module"))
 
 
@@ -85,8 +92,9 @@ class LessonForm(TellsLearners):
         _l("Lesson text"),
         validators=[Length(max=200_000)],
         description=_l(
-            "Formatted text: paragraphs, headings, lists, emphasis, links, quotations, tables and "
-            "images attached to this lesson. Anything else is removed when the lesson is saved."
+            "Formatted text: paragraphs, headings, lists, emphasis, links, quotations, tables, and "
+            "the images and videos of this lesson; pages of other sites only from those an "
+            "administrator allows. Anything else is removed when the lesson is saved."
         ),
         render_kw={"rows": 16, "data-editor": "lesson"},
     )
@@ -201,6 +209,13 @@ class SeriesForm(FlaskForm):
         _l("Only for the members of these iRooms"),
         coerce=int,
         description=_l("Leave every box empty for a series every logged-in user can watch."),
+    )
+    is_public = BooleanField(
+        _l("Public"),
+        description=_l(
+            "Visitors who are not logged in see the series and its webinars' titles (recordings "
+            "need an account); never when it is only for members of iRooms."
+        ),
     )
     submit = SubmitField(_l("Save series"))
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from courses import access, bp, notices, services, versions
+from courses import access, bp, lesson_video_views, notices, services, versions
 from courses.forms import (
     QUESTION_KIND_LABELS,
     AttachmentForm,
@@ -83,6 +83,7 @@ def _saved(form: ModuleForm, module: Module, candidates: dict[str, Module]) -> b
     module.language = form.language.data
     module.estimated_minutes = form.estimated_minutes.data
     module.enrolment_mode = form.enrolment_mode.data
+    module.is_public = form.is_public.data
     db.session.add(module)
     return versions.save_version_of(form, module, candidates)
 
@@ -196,6 +197,7 @@ def edit_lesson(module_id, lesson_id):
         form=form,
         attachment_form=AttachmentForm(),
         **scorm_authoring.lesson_form_extras(lesson, form),
+        **lesson_video_views.lesson_form_extras(module, lesson),
     )
 
 

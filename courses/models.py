@@ -2,11 +2,12 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnplatform.audit import utcnow
 from learnplatform.extensions import db
+from learnplatform.search import fold
 
 
 class Module(db.Model):
@@ -31,6 +32,12 @@ class Module(db.Model):
     estimated_minutes: Mapped[int] = mapped_column(default=60)
     #: only published modules appear in the catalogue
     is_published: Mapped[bool] = mapped_column(default=False, index=True)
+    #: whether visitors who are not logged in see the module (once published) in the public
+    #: catalogue; set by its trainer
+    is_public: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
+    #: the title and summary folded for searching (``learnplatform.search.fold``), kept by
+    #: ``_fold_for_search`` whenever either changes
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     #: open, approval or invitation
     enrolment_mode: Mapped[str] = mapped_column(String(20), default="open")
     #: the trainer who created it
@@ -56,6 +63,14 @@ class Module(db.Model):
     )
 
 
+@event.listens_for(Module, "before_insert")
+@event.listens_for(Module, "before_update")
+def _fold_for_search(_mapper, _connection, module: Module) -> None:
+    """Keep the module's ``search_text`` in step with its title and summary, however it is saved
+    (authoring, demo content, tests)."""
+    module.search_text = fold(f"{module.title or ''} {module.summary or ''}")
+
+
 ENROLMENT_MODES = ("open", "approval", "invitation")
 
 
@@ -72,7 +87,7 @@ class Lesson(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     #: ``page`` (rich text) or ``scorm`` (a SCORM package, ``courses.scorm``)
     kind: Mapped[str] = mapped_column(String(10), default="page", server_default="page")
-    #: body as HTML, cleaned by ``courses.richtext.clean_lesson_html`` when saved; for a SCORM
+    #: body as HTML, cleaned by ``learnplatform.richtext.clean_html`` when saved; for a SCORM
     #: lesson, an introduction shown above the package
     body_html: Mapped[str] = mapped_column(Text, default="")
     #: UTC time of creation
@@ -376,6 +391,9 @@ class WebinarSeries(db.Model):
     #: shared by a series and its versions in other languages (see ``courses.versions``);
     #: ``None`` while the series has no other version
     family_id: Mapped[int | None]
+    #: whether visitors who are not logged in see the series and its webinars; a series tied to
+    #: iRooms is never shown to them, whatever this says
+    is_public: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
     #: the trainer who created it
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: UTC time of creation

@@ -6,7 +6,7 @@ constraint or a conditional update, so that double clicks and two tabs cannot re
 """
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import exists, func, select, update
@@ -27,9 +27,9 @@ from courses.models import (
     Quiz,
     QuizAttempt,
 )
-from courses.richtext import clean_lesson_html
 from learnplatform.audit import record, utcnow
 from learnplatform.extensions import db
+from learnplatform.richtext import clean_lesson_html
 from learnplatform.storage import delete_stored
 
 
@@ -112,7 +112,9 @@ def remove_lesson(lesson: Lesson) -> None:
     from courses.scorm.authoring import remove_package_files
 
     module = lesson.module
-    files = [attachment.stored_file for attachment in lesson.attachments]
+    from courses.lesson_videos import files_of
+
+    files = [attachment.stored_file for attachment in lesson.attachments] + files_of(lesson)
     remove_package_files(lesson)
     db.session.execute(
         update(Enrolment).where(Enrolment.last_lesson_id == lesson.id).values(last_lesson_id=None)
@@ -416,6 +418,22 @@ def progress_in(enrolment: Enrolment, post_test: Quiz | None) -> Progress:
     return progress_of(enrolment, has_post_test=has_post_test, post_test_passed=passed)
 
 
+def next_lesson(
+    lessons: Sequence[Lesson], last_lesson_id: int | None, done: set[int]
+) -> Lesson | None:
+    """The lesson to carry on with when the post-test is not what is next: the one opened last,
+    else the first not yet done, else the first; None for a module without lessons. ``lessons``
+    are the module's, in order, and ``done`` the ids of those the learner has done.
+
+    Module pages ("Continue") and the home ("next step") both ask it, so that they agree."""
+    if not lessons:
+        return None
+    opened = next((lesson for lesson in lessons if lesson.id == last_lesson_id), None)
+    if opened is not None:
+        return opened
+    return next((lesson for lesson in lessons if lesson.id not in done), lessons[0])
+
+
 def complete_if_done(enrolment: Enrolment) -> Certificate | None:
     """Record the completion once every lesson is done and the post-test, if any, is passed."""
     if enrolment.completed_at is not None or enrolment.status != "active":
@@ -442,20 +460,39 @@ def complete_if_done(enrolment: Enrolment) -> Certificate | None:
     if not claimed:
         return None
     xapi_events.module_completed(enrolment)
+    from learnplatform.surveys.asking import evaluation_holds_certificate
+
+    if evaluation_holds_certificate(enrolment):
+        return None
+    return issue_certificate(enrolment, issued_at=now)
+
+
+def issue_certificate(enrolment: Enrolment, *, issued_at=None) -> Certificate | None:
+    """Issue the certificate a completed enrolment earned: at completion, or once the module's
+    required evaluation is answered. Once: the new certificate, or ``None`` when it was issued
+    before (its enrolment is a unique key, so that two requests at once issue one)."""
+    if enrolment.completed_at is None or enrolment.status != "active":
+        return None
+    if certificate_of(enrolment) is not None:
+        return None
     certificate = Certificate(
         enrolment_id=enrolment.id,
         user_id=enrolment.user_id,
         code=new_certificate_code(),
         learner_name=enrolment.user.name,
-        module_title=module.title,
+        module_title=enrolment.module.title,
         score_percent=enrolment.completion_percent,
-        issued_at=now,
+        issued_at=issued_at or utcnow(),
         language=enrolment.user.language or "en",
     )
-    db.session.add(certificate)
-    db.session.flush()
-    certificate.status_index = certificate.id  # unique: its place in the status list
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(certificate)
+            db.session.flush()
+            certificate.status_index = certificate.id  # unique: its place in the status list
+            db.session.flush()
+    except IntegrityError:
+        return None
     notices.certificate_issued(certificate, enrolment.user)
     # Made in the background now, so that its first download does not wait for it.
     certificate_documents.prepare_document.schedule(certificate.id, certificate.language)

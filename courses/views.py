@@ -5,39 +5,44 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from courses import access, bp, services, versions
+from courses import access, bp, lesson_videos, services, versions
 from courses.models import Certificate, Enrolment, Module, Quiz
 from courses.scorm import player as scorm_player
 from learnplatform import numbers
 from learnplatform.choices import LANGUAGES, THEMES
 from learnplatform.extensions import db
 from learnplatform.flashes import flash_with_link
-from learnplatform.search import matching_every_word
+from learnplatform.network import from_this_site
+from learnplatform.search import folded_matching_every_word
+from learnplatform.security import frame_policy
 from learnplatform.storage import send_stored
+from learnplatform.surveys import asking
 
 PAGE_SIZE = 12
 
 
 @bp.get("/")
-@login_required
 def catalogue():
-    """Published modules, searchable by words and filtered by theme and language.
+    """Published modules, searchable by words and filtered by theme and language; visitors who are
+    not logged in see the public ones.
 
     Until the person chooses a language, the catalogue shows the modules in their interface
-    language, when there are any; every card lists the languages its module exists in.
+    language, when there are any; every card lists the languages its module exists in. Words match
+    whatever their case and accents ("nucleaire" finds "nucléaire").
     """
     words = request.args.get("q", "").strip()[:200]
     theme = request.args.get("theme", "")
     language = request.args.get("language")
-    published = select(Module).where(Module.is_published)
+    listed = access.listed_to(current_user)
+    published = select(Module).where(listed)
     if language is None:
         own = str(get_locale())
         offered = db.session.scalar(published.where(Module.language == own).limit(1))
         language = own if offered is not None else ""
-    query = published.where(*matching_every_word(words, Module.title, Module.summary))
+    query = published.where(*folded_matching_every_word(words, Module.search_text))
     if theme in THEMES:
         query = query.where(Module.theme == theme)
     if language in LANGUAGES:
@@ -50,18 +55,37 @@ def catalogue():
         theme=theme if theme in THEMES else "",
         language=language if language in LANGUAGES else "",
         chose_language="language" in request.args,
-        versions=versions.languages_of_families(Module, page.items, Module.is_published),
+        versions=versions.languages_of_families(Module, page.items, listed),
         themes=THEMES,
         languages=LANGUAGES,
     )
 
 
+@bp.app_template_global()
+def public_modules(limit: int = 6) -> dict:
+    """For the visitors' home: the public modules published last, the languages each exists in,
+    and how many public modules there are."""
+    listed = access.listed_to(current_user)
+    newest = db.session.scalars(
+        select(Module)
+        .where(listed)
+        .order_by(Module.published_at.desc().nulls_last(), Module.id.desc())
+        .limit(limit)
+    ).all()
+    return {
+        "modules": newest,
+        "versions": versions.languages_of_families(Module, newest, listed),
+        "total": db.session.scalar(select(func.count()).select_from(Module).where(listed)),
+    }
+
+
 @bp.get("/modules/<int:module_id>")
-@login_required
 def module(module_id):
-    """A module's description and syllabus, with the enrol button its enrolment mode calls for."""
+    """A module's description and syllabus, with the enrol button its enrolment mode calls for;
+    a visitor's button leads through login or registration and back, enrolled."""
     found = access.visible_module(module_id)
-    enrolment = services.enrolment_of(found, current_user)
+    signed_in = current_user.is_authenticated
+    enrolment = services.enrolment_of(found, current_user) if signed_in else None
     # The quizzes that have questions, in one query rather than every question of every quiz.
     quizzes = {
         quiz.kind: quiz
@@ -72,6 +96,7 @@ def module(module_id):
     progress = None
     if enrolment is not None and enrolment.status == "active":
         progress = services.progress_in(enrolment, quizzes.get("post_test"))
+    listed = access.listed_to(current_user)
     return render_template(
         "courses/module.html",
         module=found,
@@ -80,8 +105,13 @@ def module(module_id):
         done=services.done_lesson_ids(enrolment),
         quizzes=quizzes,
         certificate=services.certificate_of(enrolment),
-        can_author=access.can_author(current_user, found),
-        versions=versions.versions_of(found, Module.is_published),
+        evaluation=asking.evaluation_waiting(enrolment),
+        can_author=signed_in and access.can_author(current_user, found),
+        versions=versions.versions_of(found, listed),
+        # the public versions, for search engines' language alternates
+        alternates=versions.versions_of(found, Module.is_published, Module.is_public)
+        if found.is_public and found.is_published
+        else [],
         themes=THEMES,
         languages=LANGUAGES,
     )
@@ -91,7 +121,28 @@ def module(module_id):
 @login_required
 def enrol(module_id):
     """Enrol, or ask to, depending on the module's enrolment mode."""
+    return _enrol(access.visible_module(module_id))
+
+
+@bp.get("/modules/<int:module_id>/join")
+@login_required
+def join(module_id):
+    """Where a visitor's "Enrol" leads once logged in or registered: enrolled (or asked), then
+    back to the module.
+
+    A GET, so that it can be the page login returns to; it enrols only when the browser says one
+    of the platform's own pages led to it (the login form), so that a link from another site
+    cannot enrol anybody: such a link shows the module with its button.
+    """
     found = access.visible_module(module_id)
+    if not from_this_site():
+        return redirect(url_for("courses.module", module_id=found.id))
+    return _enrol(found)
+
+
+def _enrol(found: Module):
+    """Enrol the current user in ``found`` or ask its trainers, once however often it is asked,
+    and go back to the module saying which."""
     try:
         enrolment = services.enrol(found, current_user)
     except services.NotAllowed:
@@ -100,7 +151,7 @@ def enrol(module_id):
     db.session.commit()
     if enrolment.status == "requested":
         flash(_("Your request has been sent to the module's trainers."), "info")
-    else:
+    elif enrolment.status == "active":
         flash(_("You are enrolled. Start with the first lesson when you are ready."), "success")
     return redirect(url_for("courses.module", module_id=found.id))
 
@@ -115,13 +166,12 @@ def resume(module_id):
     post_test = services.quiz_of(found, "post_test")
     if enrolment is not None and services.progress_in(enrolment, post_test).post_test_next:
         return redirect(url_for("courses.quiz", module_id=found.id, kind="post_test"))
-    if not found.lessons:
-        return redirect(url_for("courses.module", module_id=found.id))
-    target = enrolment.last_lesson if enrolment is not None else None
+    last_lesson_id = enrolment.last_lesson_id if enrolment is not None else None
+    target = services.next_lesson(
+        found.lessons, last_lesson_id, services.done_lesson_ids(enrolment)
+    )
     if target is None:
-        done = services.done_lesson_ids(enrolment)
-        target = next((lesson for lesson in found.lessons if lesson.id not in done), None)
-        target = target or found.lessons[0]
+        return redirect(url_for("courses.module", module_id=found.id))
     return redirect(url_for("courses.lesson", module_id=found.id, lesson_id=target.id))
 
 
@@ -138,11 +188,13 @@ def lesson(module_id, lesson_id):
     lessons = found.lessons
     index = lessons.index(shown)
     scorm = scorm_player.player(found, shown, enrolment) if shown.kind == "scorm" else None
+    body, frames = lesson_videos.lesson_body(shown)
     response = make_response(
         render_template(
             "courses/lesson.html",
             module=found,
             lesson=shown,
+            body=body,
             enrolment=enrolment,
             scorm=scorm,
             done=services.done_lesson_ids(enrolment),
@@ -152,7 +204,9 @@ def lesson(module_id, lesson_id):
         )
     )
     if scorm is not None:
-        response.headers["Content-Security-Policy"] = scorm_player.page_policy()
+        response.headers["Content-Security-Policy"] = scorm_player.page_policy(frames)
+    elif frames:
+        response.headers["Content-Security-Policy"] = frame_policy(frames)
     return response
 
 
@@ -180,18 +234,35 @@ def lesson_done(module_id, lesson_id):
 
 
 def _flash_certificate_ready(enrolment: Enrolment) -> None:
-    """Tell the learner the module is complete, with a link to the certificate it earned."""
-    message = _("You have completed this module. Your certificate is ready.")
+    """Tell the learner the module is complete, with a link to the certificate it earned, or to
+    the evaluation that its certificate waits for; and offer the evaluation, if it has one."""
     certificate = services.certificate_of(enrolment)
+    evaluation = asking.evaluation_waiting(enrolment)
+    evaluate = _("Evaluate this module")
+    if certificate is None and evaluation is not None:
+        flash_with_link(
+            _("You have completed this module. Answer the evaluation to receive your certificate."),
+            link_text=evaluate,
+            url=asking.respond_url(evaluation),
+            category="success",
+        )
+        return
+    message = _("You have completed this module. Your certificate is ready.")
     if certificate is None:
         flash(message, "success")
-        return
-    flash_with_link(
-        message,
-        link_text=_("View your certificate"),
-        url=url_for("courses.certificate", certificate_id=certificate.id),
-        category="success",
-    )
+    else:
+        flash_with_link(
+            message,
+            link_text=_("View your certificate"),
+            url=url_for("courses.certificate", certificate_id=certificate.id),
+            category="success",
+        )
+    if evaluation is not None:
+        flash_with_link(
+            _("Tell the trainers what you thought of it: it takes a few minutes."),
+            link_text=evaluate,
+            url=asking.respond_url(evaluation),
+        )
 
 
 @bp.get("/attachments/<int:attachment_id>")
@@ -340,7 +411,14 @@ def my_learning():
             groups["completed"].append((enrolment, certificate, progress))
         else:
             groups["in_progress"].append((enrolment, None, progress))
-    return render_template("courses/my_learning.html", groups=groups, themes=THEMES)
+    completed = [enrolment.module_id for enrolment, *_ in groups["completed"]]
+    return render_template(
+        "courses/my_learning.html",
+        groups=groups,
+        themes=THEMES,
+        evaluations=asking.evaluations_waiting(current_user.id, completed),
+        surveys=asking.waiting_for(current_user.id),
+    )
 
 
 @bp.get("/certificates/<int:certificate_id>")

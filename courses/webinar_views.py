@@ -28,9 +28,9 @@ MAX_SECONDS = 7 * 24 * 3600
 
 
 @bp.get("/webinars")
-@login_required
 def webinars():
-    """Webinar series the user may see, with their webinars, newest series first."""
+    """Webinar series the user may see (a visitor: the public ones), with their webinars, newest
+    series first."""
     page = db.paginate(
         select(WebinarSeries)
         .where(service.visible_to(current_user))
@@ -52,7 +52,6 @@ def webinars():
 
 
 @bp.get("/webinars/series/<int:series_id>")
-@login_required
 def series(series_id):
     """A series with its webinars, past and upcoming."""
     found = service.visible_series(series_id)
@@ -62,7 +61,7 @@ def series(series_id):
         versions=versions.versions_of(found, service.visible_to(current_user)),
         themes=THEMES,
         languages=LANGUAGES,
-        manages=service.can_manage(current_user, found),
+        manages=current_user.is_authenticated and service.can_manage(current_user, found),
     )
 
 
@@ -98,6 +97,7 @@ def _save_series(form: SeriesForm, found: WebinarSeries):
         found.description = (form.description.data or "").strip()
         found.theme = form.theme.data
         found.language = form.language.data
+        found.is_public = form.is_public.data
         chosen = set(form.rooms.data or [])
         found.rooms = [room for room in rooms if room.id in chosen]
         db.session.add(found)
@@ -287,8 +287,13 @@ def slides(webinar_id):
 @bp.get("/webinars/<int:webinar_id>/captions/<language>.vtt")
 @login_required
 def captions(webinar_id, language):
-    found = service.visible_webinar(webinar_id)
-    caption = next((c for c in found.captions if c.language == language), None)
+    return send_captions(service.visible_webinar(webinar_id).captions, language)
+
+
+def send_captions(captions: list, language: str):
+    """The WebVTT file of the captions in ``language`` among ``captions`` (of a recording or a
+    lesson video), shown in the player; 404 when there are none in that language."""
+    caption = service.captions_in(captions, language)
     if caption is None:
         abort(404)
     return send_stored(caption.stored_file, as_attachment=False)

@@ -1,12 +1,14 @@
 """Webinar series and recordings: who sees them, their files, and the views and downloads counted.
 
 A series is seen by every logged-in user, or, when it is tied to iRooms, by the members of those
-rooms only; its trainer and administrators always see it. A series or webinar someone may not
-see answers exactly as one that does not exist (404).
+rooms only; its trainer and administrators always see it. Visitors who are not logged in see the
+series its trainer made public, unless it is tied to iRooms, and are sent to log in for the rest.
+A series or webinar someone may not see answers exactly as one that does not exist (404).
 """
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import abort, current_app
 from flask_login import current_user
@@ -43,6 +45,8 @@ def can_manage(user, series: WebinarSeries) -> bool:
 
 def visible_to(user) -> ColumnElement[bool]:
     """The condition on ``WebinarSeries`` rows that ``user`` may see."""
+    if not user.is_authenticated:
+        return WebinarSeries.is_public & ~WebinarSeries.rooms.any()
     if user.is_administrator:
         return true()
     return or_(
@@ -67,7 +71,7 @@ def visible_series(series_id: int) -> WebinarSeries:
         select(WebinarSeries).where(WebinarSeries.id == series_id, visible_to(current_user))
     )
     if series is None:
-        abort(404)
+        abort(404 if current_user.is_authenticated else current_app.login_manager.unauthorized())
     return series
 
 
@@ -142,9 +146,26 @@ def set_captions(webinar: Webinar, language: str, upload: FileStorage, user) -> 
         allowed=CAPTION_TYPES,
         uploaded_by=user,
     )
-    caption = next((c for c in webinar.captions if c.language == language), None)
+    return keep_captions(
+        webinar.captions,
+        language,
+        stored,
+        lambda: Caption(webinar=webinar, language=language, stored_file=stored),
+    )
+
+
+def captions_in(captions: list, language: str):
+    """The captions in ``language`` among ``captions`` (of a recording or a lesson video), or
+    None."""
+    return next((c for c in captions if c.language == language), None)
+
+
+def keep_captions(captions: list, language: str, stored: StoredFile, make: Callable[[], Any]):
+    """The captions in ``language`` among ``captions`` (of a recording or a lesson video) now
+    keep ``stored``, the earlier file deleted; or ``make()`` new ones when there were none."""
+    caption = captions_in(captions, language)
     if caption is None:
-        caption = Caption(webinar=webinar, language=language, stored_file=stored)
+        caption = make()
         db.session.add(caption)
     else:
         earlier, caption.stored_file = caption.stored_file, stored
@@ -175,32 +196,38 @@ def _replace(webinar: Webinar, what: str, stored: StoredFile | None) -> None:
 
 
 # Counting.
-def count_view(webinar: Webinar, user) -> bool:
-    """Record that ``user`` started playing the recording; returns whether it counted.
+def renew_view_mark(mark: type, now: datetime, **keys) -> bool:
+    """Whether a view counts now for the person and file named by ``keys`` (the primary key of
+    ``mark``, a model with a ``counted_at`` column): once per ``VIEW_WINDOW_MINUTES``.
 
-    A person's plays of one recording count once per ``VIEW_WINDOW_MINUTES``: seeking, pausing
-    and playing again, or reloading the page, are the same view. The window is checked by a
-    conditional UPDATE of the person's mark, or the INSERT of a first mark, so that two requests
-    arriving together count one view.
+    Seeking, pausing and playing again, or reloading the page, are the same view. The window is
+    checked by a conditional UPDATE of the person's mark, or the INSERT of a first mark, so that
+    two requests arriving together count one view.
     """
-    now = utcnow()
     window = timedelta(minutes=current_app.config["VIEW_WINDOW_MINUTES"])
     renewed = db.session.execute(
-        update(ViewMark)
-        .where(
-            ViewMark.webinar_id == webinar.id,
-            ViewMark.user_id == user.id,
-            ViewMark.counted_at <= now - window,
-        )
+        update(mark)
+        .where(*(getattr(mark, name) == value for name, value in keys.items()))
+        .where(mark.counted_at <= now - window)
         .values(counted_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if not renewed:
-        try:
-            with db.session.begin_nested():
-                db.session.add(ViewMark(webinar_id=webinar.id, user_id=user.id, counted_at=now))
-        except IntegrityError:
-            return False  # counted within the window, by this request's twin or earlier
+    if renewed:
+        return True
+    try:
+        with db.session.begin_nested():
+            db.session.add(mark(counted_at=now, **keys))
+    except IntegrityError:
+        return False  # counted within the window, by this request's twin or earlier
+    return True
+
+
+def count_view(webinar: Webinar, user) -> bool:
+    """Record that ``user`` started playing the recording; returns whether it counted: once per
+    person and recording within the view window (``renew_view_mark``)."""
+    now = utcnow()
+    if not renew_view_mark(ViewMark, now, webinar_id=webinar.id, user_id=user.id):
+        return False
     db.session.add(
         RecordingEvent(
             webinar_id=webinar.id,

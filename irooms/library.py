@@ -6,7 +6,6 @@ and remove resources. Files are served only through the views below, after the r
 check, and every download that reaches a file's last byte is counted.
 """
 
-import re
 import unicodedata
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -47,6 +46,7 @@ from learnplatform.storage import (
     save_upload,
     send_stored,
 )
+from learnplatform.text import without_hidden
 
 room_section("library", _l("Library"), "irooms.library")
 
@@ -58,17 +58,11 @@ TAGS_LENGTH = 400
 #: categories that are links to something on the platform, and the kind each needs
 LINK_CATEGORIES = {"module": "module", "series": "series"}
 
-# Characters that change how text around them is shown or read: bidi overrides, embeddings,
-# isolates and marks, and control characters other than line breaks and tabs.
-_HIDDEN_CHARACTERS = re.compile(
-    "[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
-)
-
 
 def plain(text: str | None) -> str:
     """``text`` without bidi controls and control characters, with Unix line ends, stripped."""
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
-    return _HIDDEN_CHARACTERS.sub("", text).strip()
+    return without_hidden(text, keep="\n\t").strip()
 
 
 def clean_tags(text: str | None) -> list[str]:

@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException
 from irooms import bp, notices
 from irooms.access import is_read_only, managed_place, place_in
 from irooms.chat import close_room_connections
+from irooms.directory import room_directory
 from irooms.forms import AddMemberForm, InvitationForm, InvitationListForm, PersonInvitationForm
 from irooms.labels import ROLE_LABELS
 from irooms.models import HeldInvitation, Invitation, Membership
@@ -49,20 +50,17 @@ def token_hash(token: str) -> str:
 @bp.get("/<int:room_id>/members")
 @login_required
 def members(room_id):
-    """The room's members by role; hosts also add, change and remove them here."""
+    """The room's member directory, filtered by country and expertise: each member's name, role
+    and what they chose to show; hosts also add, change and remove members here."""
     place = place_in(room_id)
-    rows = db.session.scalars(
-        select(Membership)
-        .where(Membership.room_id == place.room.id)
-        .options(joinedload(Membership.user))
-        .join(Membership.user)
-        .order_by(Membership.role, User.name)
-    ).all()
+    country = request.args.get("country", "")
+    expertise = request.args.get("expertise", "").strip()
     return render_template(
         "irooms/members.html",
         place=place,
         active="members",
-        rows=rows,
+        directory=room_directory(place.room.id, country=country, expertise=expertise),
+        chosen={"country": country, "expertise": expertise},
         form=AddMemberForm(),
         role_choices=list(ROLE_LABELS.items()),
     )

@@ -6,7 +6,6 @@ without gaps; a retried send (same ``client_id``) returns the number it already 
 """
 
 import math
-import unicodedata
 
 from flask import current_app
 from limits import RateLimitItemPerSecond
@@ -18,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from irooms.models import Membership, Message, Room
 from learnplatform.extensions import db, limiter
-from learnplatform.storage import BIDI_CONTROLS
+from learnplatform.text import without_hidden
 
 MAX_LENGTH = 4000
 #: how many messages one page of catch-up or history holds at most
@@ -38,12 +37,7 @@ def clean_body(text) -> str:
     tabs stay), trimmed. Raises ChatRefused for an empty or too long message."""
     if not isinstance(text, str):
         raise ChatRefused("empty")
-    kept = "".join(
-        char
-        for char in text
-        if char in "\n\t"
-        or (char not in BIDI_CONTROLS and unicodedata.category(char) not in {"Cc", "Cs"})
-    ).strip()
+    kept = without_hidden(text, keep="\n\t").strip()
     if not kept:
         raise ChatRefused("empty")
     if len(kept) > MAX_LENGTH:

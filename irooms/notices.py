@@ -169,12 +169,16 @@ _WORD = re.compile(r"\w", re.UNICODE)
 
 
 def mentioned(room_id: int, body: str, *, author_id: int) -> list[User]:
-    """The room's members named in ``body`` as ``@Name`` (their name as shown, any case): the
-    longest name that follows each ``@``, and not the author."""
+    """The room's members named in ``body`` as ``@Name``, not the author."""
     if "@" not in body:
         return []
-    members = _members(room_id)
-    by_length = sorted(members, key=lambda person: len(person.name), reverse=True)
+    return named_in(body, _members(room_id), author_id=author_id)
+
+
+def named_in(body: str, people: list[User], *, author_id: int) -> list[User]:
+    """Those of ``people`` named in ``body`` as ``@Name`` (their name as shown, any case): the
+    longest name that follows each ``@``, and not the author."""
+    by_length = sorted(people, key=lambda person: len(person.name), reverse=True)
     folded = body.casefold()
     found: dict[int, User] = {}
     for at in (match.start() for match in re.finditer("@", folded)):

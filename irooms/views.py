@@ -24,12 +24,15 @@ room_section("overview", _l("Overview"), "irooms.room")
 VISIT_PRECISION = timedelta(minutes=1)
 
 
-def _since(model, when_column, room_column, since):
-    """How many rows of ``model`` in the row's room are newer than ``since``, as a subquery."""
+def new_since_visit(model, when_column, room_column, *conditions):
+    """How many rows of ``model`` in a room are newer than the member's last visit (or, before
+    any, than their joining), as a subquery correlated with ``Room`` and ``Membership``;
+    ``conditions`` narrow the rows counted. My iRooms and the home both count with it."""
+    since = func.coalesce(Membership.last_visit_at, Membership.joined_at)
     return (
         select(func.count())
         .select_from(model)
-        .where(room_column == Room.id, when_column > func.coalesce(since, Membership.joined_at))
+        .where(room_column == Room.id, when_column > since, *conditions)
         .correlate(Room, Membership)
         .scalar_subquery()
     )
@@ -45,12 +48,8 @@ def my_rooms():
         .correlate(Room)
         .scalar_subquery()
     )
-    new_resources = _since(
-        Resource, Resource.updated_at, Resource.room_id, Membership.last_visit_at
-    )
-    new_sessions = _since(
-        LiveSession, LiveSession.created_at, LiveSession.room_id, Membership.last_visit_at
-    )
+    new_resources = new_since_visit(Resource, Resource.updated_at, Resource.room_id)
+    new_sessions = new_since_visit(LiveSession, LiveSession.created_at, LiveSession.room_id)
     rows = db.session.execute(
         select(Room, Membership.role, member_count, new_resources, new_sessions)
         .join(Membership, Membership.room_id == Room.id)

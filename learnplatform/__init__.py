@@ -94,10 +94,13 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from learnplatform.accounts.services import load_session_user
+    from learnplatform.search.engine import in_the_models
 
     db.init_app(app)
     guard_sqlite_writes()
-    migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
+    migrate.init_app(
+        app, db, directory=str(settings.PROJECT_ROOT / "migrations"), include_name=in_the_models
+    )
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"
@@ -135,14 +138,20 @@ def _register_blueprints(app: Flask) -> None:
     from learnplatform.admin import bp as admin_bp
     from learnplatform.api import bp as api_bp
     from learnplatform.calendars import bp as calendars_bp
+    from learnplatform.donor_report import bp as donor_report_bp
+    from learnplatform.forums import bp as forums_bp
     from learnplatform.notifications import bp as notifications_bp
+    from learnplatform.search import index as search_index
+    from learnplatform.search import views as search_views
     from learnplatform.stats import bp as stats_bp
     from learnplatform.stats import cli as stats_cli
+    from learnplatform.surveys import bp as surveys_bp
 
     app.register_blueprint(views.bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(stats_bp, url_prefix="/stats")
+    app.register_blueprint(donor_report_bp, url_prefix="/stats/donor-report")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.cli.add_command(stats_cli.stats)
     app.register_blueprint(courses.bp, url_prefix="/courses")
@@ -151,3 +160,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(irooms.bp, url_prefix="/irooms")
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
     app.register_blueprint(calendars_bp, url_prefix="/calendar")
+    app.register_blueprint(forums_bp, url_prefix="/forums")
+    app.register_blueprint(search_views.bp)
+    app.register_blueprint(surveys_bp, url_prefix="/surveys")
+    search_index.init_app(app)

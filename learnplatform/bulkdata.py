@@ -35,10 +35,10 @@ from uuid import uuid4
 from sqlalchemy import func, insert, select, text
 
 from courses.models import Enrolment, Lesson, Module, Option, Question, Quiz
-from courses.richtext import clean_lesson_html
 from learnplatform.accounts.models import User
 from learnplatform.extensions import db
 from learnplatform.passwords import hash_password
+from learnplatform.richtext import clean_lesson_html
 
 EMAIL_DOMAIN = "bulk.example.org"
 #: every generated account logs in with this password

@@ -7,7 +7,12 @@ Three iRooms have hosts, experts and participants from their region, a library (
 of them in two versions, links to a module, a webinar series and public pages, with members'
 downloads over the past months), past live sessions with attendance and upcoming ones; every room
 has an invitation link, and members last visited some days or weeks ago, so that "My iRooms"
-shows what is new.
+shows what is new. Each room's forum holds some weeks of discussion, read up to each member's
+last visit (``learnplatform.demo_forums``).
+
+Modules, their lessons (with the pictures they show) and tests are data files, one per module
+version, under ``data/demo/modules/`` (``learnplatform.demo_modules``); the CBRN module is there
+in the seven languages, linked as versions.
 
 The English module on electronic evidence ends with a SCORM 2004 lesson, a scenario of our own
 (``learnplatform.demo_scorm``).
@@ -31,7 +36,6 @@ from flask import current_app
 from sqlalchemy import select
 
 from courses import services as courses
-from courses import versions
 from courses.models import (
     Caption,
     Certificate,
@@ -56,7 +60,10 @@ from irooms.models import (
     Room,
 )
 from learnplatform.accounts.models import User
+from learnplatform.demo_forums import add_forum_topics
+from learnplatform.demo_modules import add_lessons_and_tests, add_modules
 from learnplatform.demo_scorm import add_scorm_lessons
+from learnplatform.demo_surveys import add_surveys
 from learnplatform.extensions import db
 from learnplatform.passwords import hash_password
 from learnplatform.storage import CAPTION_TYPES, PDF, RECORDING_TYPES, save_upload
@@ -207,155 +214,6 @@ _FAMILY_NAMES = {
     "pt": ("Silva", "Macuácua", "Pereira", "Gomes", "Tavares", "Fernandes", "Lopes"),
     "zh": ("Zhang", "Wang", "Chen", "Liu"),
 }
-
-# (title, theme, language, minutes, published, enrolment mode, summary)
-_MODULES = (
-    (
-        "Countering the financing of terrorism",
-        "financing",
-        "en",
-        240,
-        True,
-        "open",
-        "How terrorist groups raise, move and use funds, and how financial intelligence units, "
-        "investigators and prosecutors detect, trace, freeze and confiscate them under Security "
-        "Council resolution 1373 (2001) and the FATF Recommendations.",
-    ),
-    (
-        "Lutte contre le financement du terrorisme",
-        "financing",
-        "fr",
-        240,
-        True,
-        "open",
-        "Comment les groupes terroristes collectent, transfèrent et utilisent des fonds, et "
-        "comment les cellules de renseignement financier, les enquêteurs et les procureurs les "
-        "détectent, les gèlent et les confisquent.",
-    ),
-    (
-        "The international legal framework against chemical, biological, radiological and "
-        "nuclear terrorism",
-        "cbrn",
-        "en",
-        300,
-        True,
-        "open",
-        "The universal instruments on CBRN terrorism, the offences they require States to "
-        "establish, and the criminal justice response from investigation to adjudication.",
-    ),
-    (
-        "Requesting electronic evidence across borders",
-        "electronic_evidence",
-        "en",
-        180,
-        True,
-        "open",
-        "Preserving and obtaining data held by service providers abroad: preservation requests, "
-        "emergency disclosure, mutual legal assistance and the practical guide for competent "
-        "national authorities.",
-    ),
-    (
-        "Solicitud de pruebas electrónicas más allá de las fronteras",
-        "electronic_evidence",
-        "es",
-        180,
-        True,
-        "open",
-        "Conservación y obtención de datos en poder de proveedores de servicios extranjeros: "
-        "solicitudes de conservación, divulgación de emergencia y asistencia judicial recíproca.",
-    ),
-    (
-        "Foreign terrorist fighters: prosecution, rehabilitation and reintegration",
-        "foreign_fighters",
-        "en",
-        210,
-        True,
-        "approval",
-        "Criminal justice responses to foreign terrorist fighters and their families after "
-        "Security Council resolutions 2178 (2014) and 2396 (2017): evidence from conflict zones, "
-        "battlefield information, prosecution strategies and alternatives.",
-    ),
-    (
-        "Supporting victims of terrorism in criminal proceedings",
-        "victims",
-        "en",
-        120,
-        True,
-        "open",
-        "The rights and needs of victims of terrorism before, during and after trial, and good "
-        "practices for assistance and support in the criminal justice system.",
-    ),
-    (
-        "Children recruited and exploited by terrorist and violent extremist groups",
-        "children",
-        "en",
-        150,
-        True,
-        "open",
-        "Treating children associated with terrorist groups primarily as victims: justice for "
-        "children, alternatives to detention and reintegration.",
-    ),
-    (
-        "Gender dimensions of criminal justice responses to terrorism",
-        "gender",
-        "en",
-        150,
-        True,
-        "open",
-        "Integrating gender into investigation, prosecution and adjudication of terrorism cases, "
-        "and the roles of women as perpetrators, victims and justice professionals.",
-    ),
-    (
-        "Управление насильственными экстремистами в местах лишения свободы",
-        "prisons",
-        "ru",
-        180,
-        True,
-        "invitation",
-        "Оценка рисков, предотвращение радикализации в местах лишения свободы и программы "
-        "реабилитации и реинтеграции.",
-    ),
-    (
-        "التعاون الدولي في المسائل الجنائية المتعلقة بالإرهاب",
-        "cooperation",
-        "ar",
-        200,
-        True,
-        "open",
-        "تسليم المطلوبين والمساعدة القانونية المتبادلة وتبادل المعلومات بين السلطات المركزية "
-        "في قضايا الإرهاب.",
-    ),
-    (
-        "Prevenção do extremismo violento através da educação",
-        "prevention",
-        "pt",
-        90,
-        True,
-        "open",
-        "O papel das escolas, das famílias e das comunidades na prevenção do extremismo violento "
-        "que conduz ao terrorismo.",
-    ),
-    (
-        "Special investigative techniques in terrorism cases",
-        "criminal_justice",
-        "en",
-        240,
-        False,
-        "open",
-        "Undercover operations, interception of communications and controlled delivery within "
-        "the rule of law; draft under review by the Terrorism Prevention Branch.",
-    ),
-    (
-        "Human rights and criminal justice responses to terrorism",
-        "criminal_justice",
-        "fr",
-        200,
-        False,
-        "approval",
-        "Brouillon : garanties d'un procès équitable, détention et usage de la force dans le "
-        "cadre de la lutte contre le terrorisme.",
-    ),
-)
 
 # (title, theme, language, description, [(webinar title, speakers)])
 _SERIES = (
@@ -617,47 +475,6 @@ def _add_accounts(users: dict[str, User], rng: random.Random) -> int:
     return added
 
 
-#: (translation, original): modules linked as versions of one another in other languages
-_MODULE_VERSIONS = (
-    ("Lutte contre le financement du terrorisme", "Countering the financing of terrorism"),
-    (
-        "Solicitud de pruebas electrónicas más allá de las fronteras",
-        "Requesting electronic evidence across borders",
-    ),
-)
-
-
-def _add_modules(author: User) -> int:
-    existing = set(db.session.scalars(select(Module.title)))
-    now = datetime.now(UTC).replace(tzinfo=None)
-    added = 0
-    for index, (title, theme, language, minutes, published, mode, summary) in enumerate(_MODULES):
-        if title in existing:
-            continue
-        db.session.add(
-            Module(
-                title=title,
-                summary=summary,
-                theme=theme,
-                language=language,
-                estimated_minutes=minutes,
-                is_published=published,
-                enrolment_mode=mode,
-                created_by=author,
-                published_at=now - timedelta(days=30 * (len(_MODULES) - index))
-                if published
-                else None,
-            )
-        )
-        added += 1
-    db.session.flush()
-    by_title = {module.title: module for module in db.session.scalars(select(Module))}
-    for translation, original in _MODULE_VERSIONS:
-        if by_title[translation].family_id is None:
-            versions.link(by_title[translation], by_title[original])
-    return added
-
-
 def _add_series(author: User) -> int:
     existing = set(db.session.scalars(select(WebinarSeries.title)))
     first = datetime(2026, 1, 14, 13, 0)
@@ -746,180 +563,6 @@ def _add_rooms(users: dict[str, User]) -> int:
                 Membership(room_id=room.id, user_id=user.id, role=role, joined_at=min(joined, now))
             )
             added += 1
-    return added
-
-
-# Lesson outlines per module language: (title, paragraphs). The module's summary opens the first.
-_LESSONS = {
-    "en": (
-        (
-            "Introduction and learning objectives",
-            (
-                "This module is part of the technical assistance delivered to criminal justice "
-                "officials: law- and policymakers, police and other law enforcement agents, "
-                "prosecutors and defence lawyers, judges and prison officials.",
-            ),
-        ),
-        (
-            "The international legal framework",
-            (
-                "The universal legal instruments against terrorism require States to criminalise "
-                "the offences they define and to cooperate in preventing and prosecuting them.",
-                "Security Council resolutions 1373 (2001), 2178 (2014), 2396 (2017) and 2462 (2019) "
-                "add obligations on terrorist financing, foreign terrorist fighters and information "
-                "sharing.",
-            ),
-        ),
-        (
-            "From investigation to adjudication",
-            (
-                "Effective responses rest on evidence gathered lawfully, international cooperation "
-                "in criminal matters, and fair trial guarantees throughout the proceedings.",
-            ),
-        ),
-        (
-            "Case study and good practices",
-            (
-                "Work through the case study with your national legislation at hand. Note the "
-                "questions you would put to the central authority of the requested State.",
-            ),
-        ),
-    ),
-    "fr": (
-        (
-            "Introduction et objectifs",
-            ("Ce module s'adresse aux praticiens de la justice pénale.",),
-        ),
-        (
-            "Le cadre juridique international",
-            (
-                "Les instruments juridiques universels contre le terrorisme imposent aux États "
-                "d'ériger en infractions les actes qu'ils définissent.",
-            ),
-        ),
-        (
-            "Étude de cas",
-            ("Analysez le cas pratique à la lumière de votre législation nationale.",),
-        ),
-    ),
-    "es": (
-        (
-            "Introducción y objetivos",
-            ("Este módulo está dirigido a profesionales de la justicia penal.",),
-        ),
-        (
-            "El marco jurídico internacional",
-            (
-                "Los instrumentos jurídicos universales contra el terrorismo obligan a los Estados a "
-                "tipificar los delitos que definen.",
-            ),
-        ),
-        ("Estudio de caso", ("Analice el caso práctico a la luz de su legislación nacional.",)),
-    ),
-    "ru": (
-        (
-            "Введение и цели",
-            ("Модуль предназначен для специалистов системы уголовного правосудия.",),
-        ),
-        (
-            "Международно-правовая база",
-            (
-                "Универсальные правовые документы против терроризма обязывают государства "
-                "криминализировать определённые в них деяния.",
-            ),
-        ),
-    ),
-    "ar": (
-        ("مقدمة وأهداف", ("هذه الوحدة موجهة إلى العاملين في مجال العدالة الجنائية.",)),
-        (
-            "الإطار القانوني الدولي",
-            ("تلزم الصكوك القانونية العالمية لمكافحة الإرهاب الدول بتجريم الأفعال التي تحددها.",),
-        ),
-    ),
-    "pt": (
-        ("Introdução e objetivos", ("Este módulo destina-se a profissionais da justiça penal.",)),
-        (
-            "O quadro jurídico internacional",
-            (
-                "Os instrumentos jurídicos universais contra o terrorismo obrigam os Estados a "
-                "criminalizar os atos que definem.",
-            ),
-        ),
-    ),
-}
-
-# A post-test for English modules: (kind, text, feedback, [(option, correct)]).
-_POST_TEST = (
-    (
-        "single",
-        "Which Security Council resolution, adopted in 2001, requires all States to criminalise "
-        "the financing of terrorism?",
-        "Resolution 1373 (2001), adopted under Chapter VII of the Charter.",
-        (
-            ("Resolution 1373 (2001)", True),
-            ("Resolution 2396 (2017)", False),
-            ("Resolution 2482 (2019)", False),
-        ),
-    ),
-    (
-        "multiple",
-        "Which of these practitioners does the criminal justice response to terrorism involve?",
-        "All of them: the response involves every part of the criminal justice system.",
-        (("Prosecutors", True), ("Judges", True), ("Prison officials", True)),
-    ),
-    (
-        "true_false",
-        "Mutual legal assistance is never needed when evidence is held by a service provider "
-        "abroad.",
-        "False: data held abroad is usually obtained through mutual legal assistance or "
-        "direct cooperation with the provider where the law allows it.",
-        (("True", False), ("False", True)),
-    ),
-)
-
-
-def _paragraphs(texts) -> str:
-    return "".join(f"<p>{text}</p>" for text in texts)
-
-
-def _add_lessons_and_tests(rng: random.Random) -> int:
-    """Give every module that has no lesson yet its lessons, and English modules their tests."""
-    added = 0
-    for module in db.session.scalars(select(Module).where(Module.lesson_count == 0)):
-        outline = _LESSONS[module.language if module.language in _LESSONS else "en"]
-        for number, (title, texts) in enumerate(outline):
-            opening = f"<p><strong>{module.summary}</strong></p>" if number == 0 else ""
-            courses.add_lesson(module, title=title, body_html=opening + _paragraphs(texts))
-            added += 1
-        if module.language == "en":
-            post_test = courses.quiz_of(module, "post_test", create=True)
-            post_test.title = "Post-test"
-            post_test.pass_mark = 60
-            post_test.shuffle = rng.random() < 0.5
-            for kind, text, feedback, options in _POST_TEST:
-                courses.save_question(
-                    post_test,
-                    None,
-                    kind=kind,
-                    text=text,
-                    points=1,
-                    feedback=feedback,
-                    options=list(options),
-                )
-            pre_test = courses.quiz_of(module, "pre_test", create=True)
-            pre_test.title = "Pre-test: what do you know already?"
-            kind, text, feedback, options = _POST_TEST[0]
-            courses.save_question(
-                pre_test,
-                None,
-                kind=kind,
-                text=text,
-                points=1,
-                feedback=feedback,
-                options=list(options),
-            )
-            added += 2
-    db.session.flush()
     return added
 
 
@@ -2177,17 +1820,19 @@ def load_demo_data() -> dict[str, int]:
     created = {"accounts": _add_accounts(users, rng)}
     db.session.flush()
     trainer = users["trainer@example.org"]
-    created["modules"] = _add_modules(trainer)
+    created["modules"] = add_modules(trainer)
     created["webinar series and webinars"] = _add_series(users["trainer2@example.org"])
     created["iRooms and memberships"] = _add_rooms(users)
     db.session.flush()
     created["webinar series tied to iRooms"] = _restrict_series(_RESTRICTED_SERIES)
     created.update(_add_recordings(users))
-    created["lessons and tests"] = _add_lessons_and_tests(rng)
+    created["lessons and tests"] = add_lessons_and_tests(trainer, rng)
     created["SCORM lessons"] = add_scorm_lessons(trainer)
     created["enrolments"] = _add_learners(users)
     created.update(_add_libraries())
     created.update(_add_sessions())
     created["invitation links"] = _add_invitations()
     created["last visits"] = _add_last_visits(users)
+    created["forum topics and posts"] = add_forum_topics(users["practitioner@example.org"])
+    created["surveys"] = add_surveys(trainer)
     return created

@@ -10,11 +10,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from courses.models import Module
-from courses.richtext import clean_lesson_html
 from courses.scorm.authoring import add_package_lesson
 from courses.scorm.importing import read_package
 from learnplatform.accounts.models import User
 from learnplatform.extensions import db
+from learnplatform.richtext import clean_lesson_html
 
 PACKAGES_DIR = Path(__file__).parent / "data" / "demo" / "scorm"
 

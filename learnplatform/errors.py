@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from learnplatform.audit import log_security_event
+from learnplatform.extensions import db
 from learnplatform.logs import route
 
 MESSAGES = {
@@ -62,4 +63,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def server_error(error):
+        # The error may have been a statement that failed, after which PostgreSQL refuses the
+        # rest of the transaction: the page (the bell reads the notifications) starts afresh.
+        db.session.rollback()
         return render_error(500)

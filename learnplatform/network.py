@@ -33,3 +33,14 @@ def safe_next_url(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target.strip()
+
+
+def from_this_site() -> bool:
+    """Whether the browser says one of the platform's own pages started this request (a form
+    submitted here, then redirected): its Fetch metadata (``Sec-Fetch-Site``), or, from a browser
+    that sends none, the ``Referer`` (the platform asks for it on same-origin requests)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    referrer = urlsplit(request.referrer or "")
+    return referrer.scheme == request.scheme and referrer.netloc == request.host

@@ -1,5 +1,7 @@
 """Response headers that every page carries: what the browser may load and how it may cache."""
 
+from collections.abc import Iterable
+
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
@@ -22,6 +24,16 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "form-action 'self'",
     ]
 )
+
+
+def frame_policy(origins: Iterable[str]) -> str:
+    """The platform's policy for a page that frames ``origins`` (the embeds of a lesson, a SCORM
+    package's content): those origins, and only those, in ``frame-src``. Other pages frame
+    nothing but the platform itself (``default-src 'self'``)."""
+    listed = list(dict.fromkeys(origin.rstrip("/") for origin in origins if origin))
+    if not listed:
+        return CONTENT_SECURITY_POLICY
+    return f"{CONTENT_SECURITY_POLICY}; frame-src {' '.join(listed)}"
 
 
 def add_security_headers(response):
@@ -57,6 +69,8 @@ UPLOAD_LIMITS = {
     "irooms.new_resource": "ATTACHMENT_MAX_BYTES",
     "irooms.replace_resource": "ATTACHMENT_MAX_BYTES",
     "irooms.check_invitation_list": "INVITATION_LIST_MAX_BYTES",
+    "forums.new_topic": "ATTACHMENT_MAX_BYTES",
+    "forums.reply": "ATTACHMENT_MAX_BYTES",
 }
 
 

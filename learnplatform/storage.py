@@ -40,6 +40,7 @@ from werkzeug.http import dump_options_header
 
 from learnplatform.audit import utcnow
 from learnplatform.extensions import db
+from learnplatform.text import HIDDEN_CATEGORIES, without_hidden
 
 if TYPE_CHECKING:
     from learnplatform.accounts.models import User
@@ -179,9 +180,6 @@ _MARKUP_IN_TEXT = re.compile(
 )
 _MARKUP_WINDOW = 1024
 
-BIDI_CONTROLS = frozenset(
-    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
-)
 _WINDOWS_DEVICES = frozenset(
     {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
     | {f"{port}{n}" for port in ("COM", "LPT") for n in [*"0123456789", "¹", "²", "³"]}
@@ -201,11 +199,7 @@ def clean_file_name(name: str) -> str:
     get a prefix; at most 200 characters, keeping the extension; ``"file"`` when nothing is left.
     """
     name = unicodedata.normalize("NFC", re.split(r"[/\\]", name or "")[-1])
-    name = "".join(
-        char
-        for char in name
-        if char not in BIDI_CONTROLS and unicodedata.category(char) not in {"Cc", "Cs", "Zl", "Zp"}
-    )
+    name = without_hidden(name, categories=HIDDEN_CATEGORIES | {"Zl", "Zp"})
     name = _trim(name)
     if len(name) > _NAME_LENGTH:
         stem, extension = os.path.splitext(name)

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+from babel.dates import format_skeleton
 from flask import Flask, current_app, g
 from flask_babel import (
     format_date,
@@ -20,8 +21,9 @@ from learnplatform.choices import AGENCY_TYPES, LANGUAGES, ROLES, THEMES, countr
 
 
 def format_month(year: int, month: int) -> str:
-    """A month in words, in the interface language: "March 2026"."""
-    return format_date(date(year, month, 1), "LLLL y")
+    """A month of a year in words, as the interface language writes it (CLDR's ``yMMMM``):
+    "March 2026", "marzo de 2026", "2026年3月"."""
+    return format_skeleton("yMMMM", date(year, month, 1), locale=get_locale() or "en")
 
 
 def format_moment(moment: datetime, date_style: str = "medium") -> str:

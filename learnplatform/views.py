@@ -13,13 +13,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from courses.models import Module, Webinar
-from courses.webinars import visible_to
-from irooms.models import Membership, Room
-from learnplatform import available_locales
+from learnplatform import available_locales, homes
 from learnplatform.extensions import db
 from learnplatform.network import safe_next_url
 
@@ -31,21 +28,8 @@ def home():
     """Visitors see what the platform is; logged-in people see where to go next."""
     if not current_user.is_authenticated:
         return render_template("home/visitor.html")
-    counts = {
-        "modules": db.session.scalar(
-            select(func.count()).select_from(Module).where(Module.is_published)
-        ),
-        "webinars": db.session.scalar(
-            select(func.count(Webinar.id)).join(Webinar.series).where(visible_to(current_user))
-        ),
-        "rooms": db.session.scalar(
-            select(func.count())
-            .select_from(Membership)
-            .join(Membership.room)
-            .where(Membership.user_id == current_user.id, Room.archived_at.is_(None))
-        ),
-    }
-    return render_template("home/home.html", counts=counts)
+    template, shown = homes.home_of(current_user)
+    return render_template(template, **shown)
 
 
 @bp.post("/language")

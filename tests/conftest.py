@@ -3,15 +3,24 @@
 The database is SQLite by default. With ``TEST_DATABASE_URL`` set (``.ci/run`` sets it to the
 PostgreSQL server) the same tests run on PostgreSQL, and with ``TEST_REDIS_URL`` the rate limits
 are kept in Redis.
+
+Under pytest-xdist (``make test`` runs ``-n 2``) each worker has a PostgreSQL database and a Redis
+database number of its own, derived from those two URLs (see ``worker_database_url`` and
+``worker_redis_url``); SQLite files and every other file of a test are under the worker's own
+temporary folder already.
 """
 
 import os
 import shutil
+import time
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from courses.credentials import create_key
 from learnplatform import create_app
@@ -21,8 +30,35 @@ from learnplatform.extensions import db, limiter
 from learnplatform.passwords import hash_password
 from tests.helpers import PASSWORD, Auth
 
-SERVER_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-REDIS_URL = os.environ.get("TEST_REDIS_URL")
+#: this process's pytest-xdist worker (``gw0``, ``gw1``...), or "" when the tests run in one process
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def worker_database_url(url: str | None) -> str | None:
+    """The database of this worker on the server of ``url``: ``test`` becomes ``test_gw0`` and so
+    on, so that one worker emptying its tables never empties those of another's test."""
+    if not url or not WORKER:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{WORKER}").render_as_string(hide_password=False)
+
+
+def worker_redis_url(url: str | None) -> str | None:
+    """The Redis database of this worker's rate limits: the number in ``url`` for the first, two
+    more for each next one (``limiter.reset()`` empties the limits of the whole database, between
+    tests). The number just after each stays free: test_chat_processes keeps its own limits on the
+    number after the suite's."""
+    if not url or not WORKER:
+        return url
+    parts = urlsplit(url)
+    number = int(parts.path.strip("/") or 0) + 2 * int(WORKER.removeprefix("gw"))
+    if number > 15:
+        raise RuntimeError(f"{WORKER}: Redis has 16 databases; run fewer workers (pytest -n)")
+    return parts._replace(path=f"/{number}").geturl()
+
+
+SERVER_DATABASE_URL = worker_database_url(os.environ.get("TEST_DATABASE_URL"))
+REDIS_URL = worker_redis_url(os.environ.get("TEST_REDIS_URL"))
 
 
 def _base_config(database_url: str) -> dict:
@@ -63,6 +99,7 @@ def migrated_database(tmp_path_factory):
     """A database brought to the newest schema by the migrations, once per test run."""
     if SERVER_DATABASE_URL:
         url = SERVER_DATABASE_URL
+        created_if_missing(url)
         app = create_app(_base_config(url))
         with app.app_context():
             with db.engine.begin() as connection:
@@ -78,6 +115,19 @@ def migrated_database(tmp_path_factory):
             upgrade()
             db.engine.dispose()
         yield path
+
+
+def created_if_missing(url: str) -> None:
+    """Creates the database of ``url`` on its server unless it is there (a worker's, the first time
+    it runs), through the server's ``postgres`` database."""
+    parsed = make_url(url)
+    server = parsed.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(server.render_as_string(hide_password=False), autocommit=True) as admin:
+        found = admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)
+        ).fetchone()
+        if not found:
+            admin.execute(f'CREATE DATABASE "{parsed.database}"')
 
 
 @contextmanager
@@ -99,11 +149,22 @@ def platform_on_own_database(migrated_database, folder, **config):
     yield app
     with app.app_context():
         db.session.remove()
+        connections_returned(db.engine)
         if SERVER_DATABASE_URL:
             tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
             with db.engine.begin() as connection:
                 connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
+
+
+def connections_returned(engine, seconds: float = 10) -> None:
+    """Waits until no connection is checked out: a thread still serving the test (a request, a
+    background task) gives its connection back to the pool before the pool goes. One given back
+    to a disposed pool stays open there until the garbage collector warns about it, failing
+    whichever test is running then."""
+    deadline = time.monotonic() + seconds
+    while engine.pool.checkedout() > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @pytest.fixture

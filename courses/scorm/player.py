@@ -2,6 +2,7 @@
 runtime sends, and new attempts."""
 
 import json
+from collections.abc import Iterable
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -12,7 +13,7 @@ from courses import access, bp, services
 from courses.scorm import cmi, content, statements, tracking
 from courses.scorm.models import ScormPackage, ScormSco, ScormTrack
 from learnplatform.extensions import csrf, db
-from learnplatform.security import CONTENT_SECURITY_POLICY
+from learnplatform.security import frame_policy
 
 
 def learner_name(user) -> str:
@@ -98,12 +99,10 @@ def player(module, lesson, enrolment) -> dict:
     return state
 
 
-def page_policy() -> str:
-    """The lesson page's policy: the platform's, with the content origin allowed in frames."""
-    origin = content.content_origin()
-    if not origin:
-        return CONTENT_SECURITY_POLICY
-    return f"{CONTENT_SECURITY_POLICY}; frame-src {origin.rstrip('/')}"
+def page_policy(frames: Iterable[str] = ()) -> str:
+    """The lesson page's policy: the platform's, with the content origin (and ``frames``, the
+    origins of the lesson's embeds) allowed in frames."""
+    return frame_policy([content.content_origin() or "", *frames])
 
 
 def _own_track(track_id: int) -> ScormTrack:

@@ -1,11 +1,24 @@
 """Account forms. Field checks that need the database live in ``validate_<field>``."""
 
+import re
+
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from learnplatform.accounts.models import DIRECTORY_FIELDS, listed
+from learnplatform.accounts.tokens import clean_name
 from learnplatform.choices import (
     AGENCY_TYPES,
     GENDERS,
@@ -15,6 +28,22 @@ from learnplatform.choices import (
     time_zone_choices,
 )
 from learnplatform.passwords import password_problem
+
+#: the choices of what to show in the member directories of one's rooms, worded apart from the
+#: profile's own fields so that no two of the page's fields share a label
+SHOWN_IN_DIRECTORY = {
+    "country": _l("My country"),
+    "agency_type": _l("My type of agency"),
+    "organisation": _l("My organisation"),
+    "expertise": _l("My fields of expertise"),
+    "languages": _l("The languages I work in"),
+}
+assert tuple(SHOWN_IN_DIRECTORY) == DIRECTORY_FIELDS
+
+#: the longest field of expertise or language one may name
+ITEM_LENGTH = 80
+# Commas as Latin, Chinese, Japanese and Arabic script write them: each separates items.
+_ITEM_SEPARATORS = re.compile("[,\uff0c\u3001\u060c]")
 
 
 def new_password_field(label) -> PasswordField:
@@ -46,6 +75,50 @@ def options(mapping) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in mapping.items()]
 
 
+def clean_items(text: str | None) -> str:
+    """A list typed as ``text``, as it is kept: items separated by commas, each without bidi and
+    control characters and with its spaces collapsed; empty items and repeats (in any case)
+    dropped."""
+    items: dict[str, str] = {}
+    for part in _ITEM_SEPARATORS.split(text or ""):
+        item = clean_name(part)
+        if item:
+            items.setdefault(item.casefold(), item)
+    return ", ".join(items.values())
+
+
+def short_items(form, field) -> None:
+    """Refuse a list with an item longer than ``ITEM_LENGTH``, naming it."""
+    for item in listed(field.data):
+        if len(item) > ITEM_LENGTH:
+            raise ValidationError(
+                _l(
+                    "Each item has at most %(max)s characters; shorten “%(item)s…” or separate "
+                    "its parts with commas.",
+                    max=ITEM_LENGTH,
+                    item=item[:30],
+                )
+            )
+
+
+def item_list(label, *, length: int, description) -> StringField:
+    """A field for a list of short items separated by commas, cleaned by ``clean_items`` and
+    kept in ``length`` characters."""
+    return StringField(
+        label,
+        filters=[clean_items],
+        validators=[
+            Length(
+                max=length,
+                message=_l("At most %(max)d characters in all: keep the items that matter most."),
+            ),
+            short_items,
+        ],
+        description=description,
+        render_kw={"dir": "auto"},
+    )
+
+
 class ProfileForm(FlaskForm):
     """What a person tells about themselves: shown to trainers and counted in statistics."""
 
@@ -75,6 +148,29 @@ class ProfileForm(FlaskForm):
         default="UTC",
         description=_l("Dates and times are shown to you in this time zone."),
     )
+    expertise = item_list(
+        _l("Fields of expertise"),
+        length=300,
+        description=_l(
+            "Separated by commas, such as: financial investigations, mutual legal assistance."
+        ),
+    )
+    languages_spoken = item_list(
+        _l("Languages you work in"),
+        length=200,
+        description=_l("Separated by commas, such as: English, Hausa."),
+    )
+    #: filled from ``User.shown_in_directory``; kept in ``User.directory_shows``
+    shown_in_directory = SelectMultipleField(
+        _l("Show in the member directories of my rooms"),
+        choices=options(SHOWN_IN_DIRECTORY),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        description=_l(
+            "The other members of your rooms always see your name and your role in the room; "
+            "they see what you tick here too, and nothing else."
+        ),
+    )
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, **kwargs):
@@ -93,6 +189,8 @@ class RegistrationForm(NewPasswordMixin, ProfileForm):
     )
     password = new_password_field(_l("Password"))
     submit = SubmitField(_l("Create account"))
+    # Chosen later, on the account page, where they are explained.
+    expertise = languages_spoken = shown_in_directory = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

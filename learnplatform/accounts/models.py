@@ -10,6 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from learnplatform.audit import utcnow
 from learnplatform.extensions import db
 
+#: what a person may choose to show in the member directories of their rooms
+DIRECTORY_FIELDS = ("country", "agency_type", "organisation", "expertise", "languages")
+
+
+def listed(text: str | None) -> list[str]:
+    """The items of a comma-separated column such as ``User.expertise``."""
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
+
 
 class User(UserMixin, db.Model):
     """A person with an account: a practitioner, a trainer or an administrator."""
@@ -45,6 +53,14 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: UTC time of the last successful login
     last_login_at: Mapped[datetime | None]
+    #: fields of expertise the person names, plain text, comma-separated ("financial
+    #: investigations, mutual legal assistance")
+    expertise: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    #: languages the person works in, plain text, comma-separated ("English, Hausa")
+    languages_spoken: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    #: what the rooms' member directories show of the person besides name and room role:
+    #: names from ``DIRECTORY_FIELDS``, comma-separated; nothing unless they choose
+    directory_shows: Mapped[str] = mapped_column(String(100), default="", server_default="")
     #: the opaque name that xAPI statements give the person (``learnplatform.xapi``): random,
     #: so that a Learning Record Store learns nothing from it, and kept, so that one person's
     #: statements stay together
@@ -61,6 +77,13 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         """Flask-Login refuses inactive accounts."""
         return self.active
+
+    @property
+    def shown_in_directory(self) -> list[str]:
+        """What the person chose to show in their rooms' member directories, in the order of
+        ``DIRECTORY_FIELDS``."""
+        chosen = set(listed(self.directory_shows))
+        return [name for name in DIRECTORY_FIELDS if name in chosen]
 
     @property
     def is_administrator(self) -> bool:

@@ -8,7 +8,6 @@ calls them commits, except ``user_for_token``, which commits the time of use its
 
 import hashlib
 import secrets
-import unicodedata
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
@@ -18,7 +17,7 @@ from learnplatform import audit
 from learnplatform.accounts.models import ApiToken, User
 from learnplatform.audit import utcnow
 from learnplatform.extensions import db
-from learnplatform.storage import BIDI_CONTROLS
+from learnplatform.text import without_hidden
 
 TOKEN_PREFIX = "lp_"  # noqa: S105  (the mark every token starts with, not a secret)
 #: the longest name a token may have
@@ -37,12 +36,7 @@ def _digest(raw: str) -> str:
 
 def clean_name(name: str | None) -> str:
     """A token name as it is kept: bidi and control characters removed, spaces collapsed."""
-    kept = "".join(
-        char
-        for char in name or ""
-        if char not in BIDI_CONTROLS and unicodedata.category(char) not in {"Cc", "Cs"}
-    )
-    return " ".join(kept.split())
+    return " ".join(without_hidden(name).split())
 
 
 def create_token(

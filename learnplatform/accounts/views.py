@@ -14,6 +14,7 @@ from learnplatform.accounts.forms import (
     ResetPasswordForm,
     ResetRequestForm,
 )
+from learnplatform.accounts.models import DIRECTORY_FIELDS
 from learnplatform.calendars import feeds as calendar_feeds
 from learnplatform.extensions import db, limiter
 from learnplatform.network import client_address, safe_next_url
@@ -108,6 +109,8 @@ PROFILE_FIELDS = (
     "gender",
     "language",
     "time_zone",
+    "expertise",
+    "languages_spoken",
 )
 
 
@@ -156,7 +159,7 @@ def confirm_email(token):
     welcomes = services.hand_over(user) if user is not None else []
     db.session.commit()
     if user is None:
-        return render_template("accounts/token_refused.html"), 410
+        return render_template("accounts/token_refused.html", purpose="confirm_email"), 410
     flash(_("Your e-mail address is confirmed. You can log in now."), "success")
     after = session.pop("after_first_login", None)
     return redirect(url_for("accounts.login", next=_welcome(welcomes) or after))
@@ -215,6 +218,8 @@ def profile():
     if form.validate_on_submit():
         for field in PROFILE_FIELDS:
             setattr(current_user, field, (getattr(form, field).data or "").strip())
+        chosen = set(form.shown_in_directory.data)
+        current_user.directory_shows = ",".join(f for f in DIRECTORY_FIELDS if f in chosen)
         db.session.commit()
         flash(_("Your profile has been saved."), "success")
         return redirect(url_for("accounts.profile"))

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from learnplatform.admin import views  # noqa: E402,F401  (registers the routes)
+from learnplatform.admin import embeds, views  # noqa: E402,F401  (registers the routes)

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from learnplatform.api import views  # noqa: E402,F401  (registers the routes)
+from learnplatform.api import surveys, views  # noqa: E402,F401  (registers the routes)

@@ -14,7 +14,7 @@ from learnplatform.api import bp
 from learnplatform.audit import record, utcnow
 from learnplatform.extensions import csrf, db, limiter
 from learnplatform.numbers import from_text
-from learnplatform.stats import queries, tables
+from learnplatform.stats import gain, queries, tables
 from learnplatform.stats.filters import read_filters
 
 #: completion records a page holds by default, and at most
@@ -101,20 +101,36 @@ def periods(scope, filters):
     return jsonify({"interval": interval, **_table_json(table, filters)})
 
 
-@bp.get('/statistics/<any(recordings, resources, irooms, "scorm-lessons"):what>')
+@bp.get('/statistics/<any(recordings, resources, irooms, "scorm-lessons", "forum-activity"):what>')
 @limiter.limit("120 per minute")
 @token_required
 @_filtered
 def activity(scope, filters, what):
-    """Views and downloads per recording, downloads per library resource, iRoom figures, or
-    the figures of each interactive (SCORM) lesson."""
+    """Views and downloads per recording, downloads per library resource, iRoom figures, the
+    figures of each interactive (SCORM) lesson, or the activity of each forum."""
     table = {
         "recordings": tables.recordings,
         "resources": tables.resources,
         "irooms": tables.rooms,
         "scorm-lessons": tables.scorm_lessons,
+        "forum-activity": tables.forum_activity,
     }
     return jsonify(_table_json(table[what](filters, scope), filters))
+
+
+@bp.get("/statistics/knowledge-gain")
+@limiter.limit("120 per minute")
+@token_required
+@_filtered
+def knowledge_gain(scope, filters):
+    """The pre-test and post-test scores of the learners who took both, in all and by
+    ``group`` (see ``stats.gain``)."""
+    group = g.api_form.group.data
+    rows = gain.by_group(filters, scope, group)
+    table = tables.knowledge_gain(filters, scope, group, rows)
+    return jsonify(
+        {"group": group, "totals": gain.total_of(rows).as_dict(), **_table_json(table, filters)}
+    )
 
 
 @bp.get("/completions")

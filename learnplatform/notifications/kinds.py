@@ -28,6 +28,7 @@ class Kind:
 
 
 ROOMS = _l("iRooms")
+FORUMS = _l("Forums")
 MODULES = _l("E-learning modules")
 REPORTS = _l("Statistics")
 
@@ -66,6 +67,27 @@ KINDS: dict[str, Kind] = {
         ROOMS,
         _l("%(actor)s mentioned you in %(room)s: “%(excerpt)s”"),
     ),
+    "forum_topic": Kind(
+        _l("New topics in forums I follow"),
+        FORUMS,
+        _l("%(actor)s started “%(topic)s” in %(place)s."),
+        default="digest",
+    ),
+    "forum_reply": Kind(
+        _l("Replies in topics I follow"),
+        FORUMS,
+        _l("%(actor)s replied to “%(topic)s” in %(place)s: “%(excerpt)s”"),
+    ),
+    "forum_answer": Kind(
+        _l("A question I follow is answered"),
+        FORUMS,
+        _l("%(actor)s marked the answer to “%(topic)s” in %(place)s."),
+    ),
+    "forum_report": Kind(
+        _l("Posts reported in forums I moderate"),
+        FORUMS,
+        _l("%(actor)s reported a post in “%(topic)s” (%(place)s)."),
+    ),
     "enrolment_requested": Kind(
         _l("Requests to enrol in my modules"),
         MODULES,
@@ -101,6 +123,21 @@ KINDS: dict[str, Kind] = {
         MODULES,
         _l("%(module)s has been updated: see the lesson “%(lesson)s”."),
         default="digest",
+    ),
+    "survey_session": Kind(
+        _l("Surveys after live sessions I attended"),
+        ROOMS,
+        _l("How was %(session)s (%(room)s)? Answer the survey “%(survey)s”."),
+    ),
+    "survey_follow_up": Kind(
+        _l("Follow-up surveys of modules I completed"),
+        MODULES,
+        _l("You completed %(module)s a few months ago: answer the follow-up survey “%(survey)s”."),
+    ),
+    "survey_reminder": Kind(
+        _l("Reminders of follow-up surveys"),
+        MODULES,
+        _l("Reminder: the follow-up survey “%(survey)s” about %(module)s waits for your answer."),
     ),
     "export_ready": Kind(
         _l("An export I asked for is ready"),

@@ -13,7 +13,7 @@ minute. So the event's request writes one row per recipient, and the rendering o
 loop that serves every page and socket of a web process.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,10 @@ from learnplatform.notifications.models import (
 
 #: notifications listed per page, newest first
 PAGE_SIZE = 30
+#: kind -> what writes the link its e-mail carries instead of the notification's page (a
+#: follow-up survey's link opening it without a password, made as the e-mail is written), or
+#: returns ``None`` for that page; registered by the module that tells of the kind
+MAIL_LINKS: dict[str, Callable[[Notification, User], str | None]] = {}
 
 
 def notify(recipients: Iterable[User], kind: str, *, key: str, url: str, params: dict) -> int:
@@ -111,6 +115,8 @@ def mail_forgotten(now: datetime | None = None) -> int:
 
 def _mail(notification: Notification, person: User) -> None:
     kind, params = notification.kind, notification.params
+    link_of = MAIL_LINKS.get(kind)
+    link = link_of(notification, person) if link_of else None
     send_mail(
         person,
         LazyString(sentence, kind, params),
@@ -120,7 +126,7 @@ def _mail(notification: Notification, person: User) -> None:
         calendar=calendar_of(params, person),
         kind=kind,
         params=params,
-        link=_absolute(notification.url),
+        link=link or _absolute(notification.url),
         **_footer(person.id, kind),
     )
 

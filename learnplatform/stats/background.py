@@ -13,6 +13,7 @@ the notification are committed together.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
@@ -38,6 +39,13 @@ log = logging.getLogger(__name__)
 HOLD = timedelta(minutes=30)
 #: an export still waiting this long after it was asked for has lost its place in the queue
 LOST_AFTER = timedelta(minutes=10)
+#: the files other packages make through these exports, by dataset (not a table of
+#: ``tables.DATASETS``): a function that writes the export's file in its person's scope and
+#: language, setting ``file`` and ``file_name``, and says False when the filters no longer fit
+#: (the donor report's PDF, ``learnplatform.donor_report.pdf``)
+MAKERS: dict[str, Callable[[StatisticsExport, User], bool]] = {}
+#: what those files are called in My exports, by dataset: a function of the export
+TITLES: dict[str, Callable[[StatisticsExport], str]] = {}
 
 
 def ask_for_export(
@@ -107,26 +115,41 @@ def _make(export: StatisticsExport) -> None:
     if not (person.active and person.is_trainer):
         _finish(export, failure="not_allowed")
         return
+    make = MAKERS.get(export.dataset, _make_table)
     with as_seen_by(person):
-        scope, _form, filters = queries.scope_and_filters(person, MultiDict(export.filters))
-        if filters is None:
+        if not make(export, person):
             _finish(export, failure="filters")
             return
-        table = tables.dataset(export.dataset, filters, scope, export.group_by, export.interval)
-        rows = _Counted(table.rows_for(export.format))
-        name = table.file_name(export.format, export.created_at)
-        export.file = save_generated(
-            table.chunks(export.format, rows, binary=True), name, FORMATS[export.format]
-        )
-    export.file_name, export.row_count = name, rows.count
     _finish(export)
     notify(
         [person],
         "export_ready",
         key=f"export:{export.id}",
         url=url_for("stats.download_export", export_id=export.id),
-        params={"name": name},
+        params={"name": export.file_name},
     )
+
+
+def _make_table(export: StatisticsExport, person: User) -> bool:
+    """Write the file of a table of the dashboard; False when its filters no longer fit."""
+    scope, _form, filters = queries.scope_and_filters(person, MultiDict(export.filters))
+    if filters is None:
+        return False
+    table = tables.dataset(export.dataset, filters, scope, export.group_by, export.interval)
+    rows = _Counted(table.rows_for(export.format))
+    name = table.file_name(export.format, export.created_at)
+    export.file = save_generated(
+        table.chunks(export.format, rows, binary=True), name, FORMATS[export.format]
+    )
+    export.file_name, export.row_count = name, rows.count
+    return True
+
+
+def title_of(export: StatisticsExport) -> str:
+    """What an export is called in My exports."""
+    if export.dataset in TITLES:
+        return TITLES[export.dataset](export)
+    return tables.dataset_title(export.dataset, export.group_by, export.interval)
 
 
 def _finish(export: StatisticsExport, failure: str | None = None) -> None:

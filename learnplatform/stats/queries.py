@@ -18,6 +18,11 @@ Recordings count one row per view or download (``RecordingEvent``), library reso
 download, iRooms their members, the members active in the period (who posted, attended a session
 or downloaded from the library), messages, sessions held and attendances.
 
+Forums (each iRoom's, and each module's discussion once opened) count what their members see,
+hidden and deleted topics and posts left out: topics and questions started in the period, replies
+posted in it, questions whose answer was marked in it, and the people who posted in it (see
+``forum_figures``).
+
 Learner filters (country, region, gender, agency type, organisation) apply to the people counted
 everywhere; module filters (module, theme, language) to modules, and theme and language to
 webinar series and iRooms. Trainers see the figures of the modules and webinar series they created
@@ -36,15 +41,25 @@ from sqlalchemy import (
     cast,
     false,
     func,
+    literal,
     or_,
     select,
     true,
     union,
+    union_all,
 )
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
 
-from courses.models import Enrolment, Lesson, Module, RecordingEvent, Webinar, WebinarSeries
+from courses.models import (
+    Certificate,
+    Enrolment,
+    Lesson,
+    Module,
+    RecordingEvent,
+    Webinar,
+    WebinarSeries,
+)
 from courses.scorm.models import ScormAttempt, ScormPackage, ScormTrack
 from irooms.models import (
     Attendance,
@@ -55,9 +70,10 @@ from irooms.models import (
     ResourceDownload,
     Room,
 )
-from learnplatform.accounts.models import User
+from learnplatform.accounts.models import LoginSession, User
 from learnplatform.audit import utcnow
 from learnplatform.extensions import db
+from learnplatform.forums.models import Forum, Post, Topic
 from learnplatform.regions import countries_in, region_column, region_of
 from learnplatform.stats.filters import FilterForm, Filters, read_filters
 
@@ -592,6 +608,11 @@ def scorm_scores(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], float]:
 
 
 # iRooms.
+def sessions_held(filters: Filters) -> list[ColumnElement[bool]]:
+    """Live sessions held in the period: ended within it, and ended by now."""
+    return [*within(LiveSession.ends_at, filters), LiveSession.ends_at <= utcnow()]
+
+
 def room_figures(filters: Filters, scope: Scope) -> list[dict]:
     """Per iRoom: members at the end of the period, members active in it, messages, sessions
     held and attendances. Five queries whatever the number of rooms."""
@@ -633,8 +654,7 @@ def room_figures(filters: Filters, scope: Scope) -> list[dict]:
     ):
         rooms[room_id]["messages"] = count
 
-    held = [LiveSession.room_id.in_(in_rooms), *within(LiveSession.ends_at, filters)]
-    held.append(LiveSession.ends_at <= utcnow())
+    held = [LiveSession.room_id.in_(in_rooms), *sessions_held(filters)]
     for room_id, count in db.session.execute(
         select(LiveSession.room_id, func.count(LiveSession.id))
         .where(*held)
@@ -678,6 +698,153 @@ def room_figures(filters: Filters, scope: Scope) -> list[dict]:
     ):
         rooms[room_id]["active"] = count
     return list(rooms.values())
+
+
+# The platform.
+def platform_figures(filters: Filters) -> dict[str, int]:
+    """What happened on the whole platform in the period, in one query, for administrators:
+
+    - **registrations**: accounts created;
+    - **certificates**: certificates issued (revoked ones too: they were issued);
+    - **active users**: distinct people whose login sessions were last seen in the period (for
+      the current month: everyone who used the platform since its first day);
+    - **sessions held**: live sessions of every iRoom that ended in the period.
+
+    Enrolments and completions are the module figures' (``totals``).
+    """
+
+    def counted(what, *conditions):
+        return select(what).where(*conditions).scalar_subquery()
+
+    row = db.session.execute(
+        select(
+            counted(func.count(User.id), *within(User.created_at, filters)).label("registrations"),
+            counted(func.count(Certificate.id), *within(Certificate.issued_at, filters)).label(
+                "certificates"
+            ),
+            counted(
+                func.count(LoginSession.user_id.distinct()),
+                *within(LoginSession.last_seen_at, filters),
+            ).label("active_users"),
+            counted(func.count(LiveSession.id), *sessions_held(filters)).label("sessions_held"),
+        )
+    ).one()
+    return dict(row._mapping)
+
+
+# Forums.
+def forum_figures(filters: Filters, scope: Scope) -> list[dict]:
+    """Per forum of the slice: every iRoom's (zeros where its forum is quiet or was never
+    opened), then each module's discussion once opened, by name; of the topics and posts members
+    see (neither they nor their topic hidden or deleted):
+
+    - **topics**: topics started in the period;
+    - **replies**: posts other than a topic's opening one posted in the period;
+    - **questions**: of the topics started, those that are questions;
+    - **answered**: questions whose answer (a reply members see) was marked in the period,
+      whenever they were asked;
+    - **active**: distinct people who posted (an opening post or a reply) in the period.
+
+    Learner filters apply to the authors: of the topic for topics, questions and answered
+    questions, of the post for replies and active people. One query whatever the number of
+    forums, topics and posts.
+    """
+    people = learner_conditions(filters)
+    forums = union_all(
+        select(
+            literal("iroom").label("kind"),
+            Room.id.label("owner_id"),
+            Room.name.label("title"),
+            Forum.id.label("forum_id"),
+        )
+        .outerjoin(Forum, Forum.room_id == Room.id)
+        .where(*_room_conditions(filters, scope)),
+        select(literal("module"), Module.id, Module.title, Forum.id)
+        .join(Module, Module.id == Forum.module_id)
+        .where(*module_conditions(filters, scope)),
+    ).cte("forums_in_slice")
+    in_slice = select(forums.c.forum_id).where(forums.c.forum_id.is_not(None))
+
+    answer = aliased(Post)
+    started = and_(*within(Topic.created_at, filters))
+    answered = and_(
+        Topic.is_question,
+        answer.id.is_not(None),
+        *_shown(answer),
+        *within(Topic.answered_at, filters),
+    )
+    topics = (
+        select(
+            Topic.forum_id.label("forum_id"),
+            func.count(case((started, 1))).label("topics"),
+            func.count(case((and_(started, Topic.is_question), 1))).label("questions"),
+            func.count(case((answered, 1))).label("answered"),
+        )
+        .outerjoin(answer, answer.id == Topic.answer_post_id)
+        .where(Topic.forum_id.in_(in_slice), *_shown(Topic), or_(started, answered))
+        .group_by(Topic.forum_id)
+    )
+    posts = (
+        select(
+            Post.forum_id.label("forum_id"),
+            func.count(case((Post.seq > 1, 1))).label("replies"),
+            func.count(Post.author_id.distinct()).label("active"),
+        )
+        .join(Topic, Topic.id == Post.topic_id)
+        .where(
+            Post.forum_id.in_(in_slice),
+            *_shown(Post),
+            *_shown(Topic),
+            *within(Post.created_at, filters),
+        )
+        .group_by(Post.forum_id)
+    )
+    if people:  # only then: the posts of people since deleted still count
+        topics = topics.join(User, User.id == Topic.author_id).where(*people)
+        posts = posts.join(User, User.id == Post.author_id).where(*people)
+    topics, posts = topics.subquery(), posts.subquery()
+    query = (
+        select(
+            forums.c.kind,
+            forums.c.owner_id,
+            forums.c.title,
+            topics.c.topics,
+            posts.c.replies,
+            topics.c.questions,
+            topics.c.answered,
+            posts.c.active,
+        )
+        .outerjoin(topics, topics.c.forum_id == forums.c.forum_id)
+        .outerjoin(posts, posts.c.forum_id == forums.c.forum_id)
+        .order_by(forums.c.kind, forums.c.title, forums.c.owner_id)  # "iroom" before "module"
+    )
+    return [
+        {
+            "kind": kind,
+            "key": owner_id,
+            "title": title,
+            "topics": started_count or 0,
+            "replies": replies or 0,
+            "questions": questions or 0,
+            "answered": answered_count or 0,
+            "active": active or 0,
+        }
+        for (
+            kind,
+            owner_id,
+            title,
+            started_count,
+            replies,
+            questions,
+            answered_count,
+            active,
+        ) in db.session.execute(query)
+    ]
+
+
+def _shown(model) -> list[ColumnElement[bool]]:
+    """A topic or post that members see: neither hidden nor deleted."""
+    return [model.hidden_at.is_(None), model.deleted_at.is_(None)]
 
 
 # The raw completion records.

@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
 
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from learnplatform.choices import AGENCY_TYPES, GENDERS, LANGUAGES, THEMES, country_names
 from learnplatform.exports import driver_rows, table_chunks
 from learnplatform.regions import region_names
-from learnplatform.stats import queries
+from learnplatform.stats import gain, queries
 from learnplatform.stats.filters import GROUPS, INTERVALS, Filters
+from learnplatform.templating import format_month
 
 FIGURE_COLUMNS = [
     ("enrolments", _l("Enrolments")),
@@ -43,6 +43,9 @@ SHORT_TITLES = {
     "passed": _l("Passed"),
     "failed": _l("Not passed"),
     "average_minutes": _l("Minutes"),
+    "topics": _l("Topics"),
+    "questions": _l("Questions"),
+    "answered": _l("Answered"),
 }
 
 #: The columns that hold figures (aligned right).
@@ -54,6 +57,7 @@ NUMERIC_COLUMNS = {
     "messages",
     "attendances",
     "learners",
+    "replies",
 }
 
 
@@ -140,7 +144,7 @@ def period_name(key: str | None) -> str:
         return f"{quarter} {year}"
     if "-" in key:
         year, month = key.split("-")
-        return format_date(date(int(year), int(month), 1), "LLLL y")
+        return format_month(int(year), int(month))
     return key
 
 
@@ -318,6 +322,46 @@ def scorm_lessons(filters: Filters, scope: queries.Scope) -> Table:
     )
 
 
+#: What a forum belongs to, as the spreadsheets and the dashboard name it.
+FORUM_KINDS = {"iroom": _l("iRoom forum"), "module": _l("Module discussion")}
+
+
+def forum_activity(filters: Filters, scope: queries.Scope) -> Table:
+    """The figures of each forum, an iRoom's or a module's; see ``queries.forum_figures``."""
+    rows = queries.forum_figures(filters, scope)
+    return Table(
+        "forum-activity",
+        str(_l("Forum activity")),
+        [
+            ("iroom_id", _l("iRoom id")),
+            ("module_id", _l("Module id")),
+            ("forum", _l("Forum")),
+            ("kind", _l("Kind")),
+            ("topics", _l("Topics started")),
+            ("replies", _l("Replies")),
+            ("questions", _l("Questions asked")),
+            ("answered", _l("Questions answered")),
+            ("active_members", _l("Active members")),
+        ],
+        [
+            (
+                r["key"] if r["kind"] == "iroom" else None,
+                r["key"] if r["kind"] == "module" else None,
+                r["title"],
+                r["kind"],
+                r["topics"],
+                r["replies"],
+                r["questions"],
+                r["answered"],
+                r["active"],
+            )
+            for r in rows
+        ],
+        names=[None, None, None, _lookup(FORUM_KINDS)],
+        text_columns=(2,),  # the room's or module's name: typed by people
+    )
+
+
 RECORD_COLUMNS = [
     ("enrolment_id", _l("Enrolment id")),
     ("learner_id", _l("Learner id")),
@@ -391,6 +435,24 @@ def completion_records(filters: Filters, scope: queries.Scope, batch: int = 5000
     )
 
 
+def knowledge_gain(
+    filters: Filters, scope: queries.Scope, group: str, rows: list[gain.Gain] | None = None
+) -> Table:
+    """The knowledge gain by ``group`` (see ``gain``); ``rows``, when given, are its figures."""
+    rows = gain.by_group(filters, scope, group) if rows is None else rows
+    first = [("module_id", _l("Module id")), ("module", _l("Module"))]
+    if group != "module":
+        first = [(group, GROUPS[group])]
+    return Table(
+        "knowledge-gain",
+        str(_l("Knowledge gain")),
+        [*first, *gain.COLUMNS],
+        [(*((r.key, r.label) if group == "module" else (r.key,)), *r.figures()) for r in rows],
+        names=[None if group == "module" else group_name(group)],
+        text_columns={"module": (1,), "organisation": (0,)}.get(group, ()),  # typed by people
+    )
+
+
 def column_totals(*tables: Table) -> dict[str, int]:
     """The sums of the numeric columns of ``tables`` (whose rows are lists), by key."""
     sums: dict[str, int] = {}
@@ -428,6 +490,8 @@ DATASETS = {
     "resource-periods": (resources_over_time, "interval"),
     "irooms": (rooms, None),
     "scorm-lessons": (scorm_lessons, None),
+    "forum-activity": (forum_activity, None),
+    "knowledge-gain": (knowledge_gain, "group"),
 }
 
 #: What each table of DATASETS is called, as the dashboard heads it (a breakdown: by its group).
@@ -440,12 +504,15 @@ DATASET_TITLES = {
     "resource-periods": _l("Library downloads over time"),
     "irooms": _l("iRooms"),
     "scorm-lessons": _l("Interactive lessons (SCORM)"),
+    "forum-activity": _l("Forum activity"),
 }
 
 
 def dataset_title(name: str, group: str, interval: str) -> str:
     """What the table ``name`` of DATASETS is called, as the dashboard heads it."""
     takes = DATASETS[name][1]
+    if name == "knowledge-gain":
+        return _("Knowledge gain by %(what)s", what=str(GROUPS[group]).lower())
     if takes == "group":
         return _("Completions by %(what)s", what=str(GROUPS[group]).lower())
     if takes == "interval":

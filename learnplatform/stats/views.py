@@ -2,6 +2,7 @@
 iRooms) and administrators (everything); practitioners get 403. Each table downloads at once,
 streamed, or is prepared in the background for the person who asked (background.py)."""
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -16,7 +17,7 @@ from learnplatform.admin.forms import new_form_key
 from learnplatform.audit import record, utcnow
 from learnplatform.exports import FORMATS, download
 from learnplatform.extensions import db
-from learnplatform.stats import background, bp, queries, tables
+from learnplatform.stats import background, bp, gain, queries, tables
 from learnplatform.stats.filters import GROUPS, INTERVALS, describer
 from learnplatform.stats.forms import ExportRequestForm
 from learnplatform.stats.models import StatisticsExport
@@ -53,6 +54,8 @@ def dashboard():
     resources = tables.resources(filters, scope)
     rooms = tables.rooms(filters, scope)
     scorm_lessons = tables.scorm_lessons(filters, scope)
+    forum_activity = tables.forum_activity(filters, scope)
+    gain_rows = gain.by_group(filters, scope, group)
     return render_template(
         "stats/dashboard.html",
         form=form,
@@ -68,6 +71,9 @@ def dashboard():
         resources_over_time=tables.resources_over_time(filters, scope, interval),
         rooms=rooms,
         scorm_lessons=scorm_lessons,
+        forum_activity=forum_activity,
+        knowledge_gain=tables.knowledge_gain(filters, scope, group, gain_rows),
+        gain_total=gain.total_of(gain_rows),
         sums=tables.column_totals(recordings, resources, rooms),
         everything=scope.everything,
         chart_of=tables.chart_of,
@@ -122,23 +128,33 @@ def ask_export(dataset, fmt):
     _scope, form, filters, group, interval = _read_export(dataset, fmt)
     if filters is None:
         return render_template("stats/dashboard.html", form=form, filters=None), 400
+    return asked_in_background(
+        lambda form_key: background.ask_for_export(
+            current_user, dataset, fmt, filters, group, interval, form_key=form_key
+        ),
+        back=url_for("stats.dashboard", **request.args),
+        prepared=_(
+            "The file is being prepared. You will be notified when it is ready to download."
+        ),
+    )
+
+
+def asked_in_background(ask: Callable[[str], object], *, back: str, prepared: str):
+    """The answer to a form asking for a file made in the background (a table, the donor
+    report's PDF): ``ask(form_key)`` asks for it, once per form however often it is sent (a
+    double click), and the person goes to My exports; a form that is not valid leads ``back``."""
     asking = ExportRequestForm()
     if not asking.validate_on_submit():
         flash(_("Reload the page and try again."), "danger")
-        return redirect(url_for("stats.dashboard", **request.args))
+        return redirect(back)
     try:
-        background.ask_for_export(
-            current_user, dataset, fmt, filters, group, interval, form_key=asking.form_key.data
-        )
+        ask(asking.form_key.data)
         db.session.commit()
     except IntegrityError:  # this form was sent before: a double click
         db.session.rollback()
         flash(_("This form was sent twice: the file was asked for once."), "info")
         return redirect(url_for("stats.exports"))
-    flash(
-        _("The file is being prepared. You will be notified when it is ready to download."),
-        "success",
-    )
+    flash(prepared, "success")
     return redirect(url_for("stats.exports"))
 
 
@@ -161,12 +177,7 @@ def exports():
     return render_template(
         "stats/exports.html",
         exports=[
-            (
-                export,
-                tables.dataset_title(export.dataset, export.group_by, export.interval),
-                in_words(export.filters),
-            )
-            for export in rows
+            (export, background.title_of(export), in_words(export.filters)) for export in rows
         ],
         older=rows[-1].id if more else None,
         keep_days=keep_days,

@@ -1,8 +1,10 @@
-// The lesson editor: Quill over the lesson's HTML field. The field stays the form's value; the
-// editor writes its HTML back into it when the form is sent. The server cleans whatever arrives,
-// so nothing here is a defence, only a convenience. Without JavaScript the field takes HTML.
+// The rich text editor (lessons, forum posts): Quill over the textarea marked data-editor. The
+// field stays the form's value; the editor writes its HTML back into it when the form is sent, and
+// says so in the form's body_format field when it has one (without JavaScript a forum post is
+// plain text). The server cleans whatever arrives, so nothing here is a defence, only a
+// convenience.
 (() => {
-  const field = document.querySelector("textarea[data-editor=lesson]");
+  const field = document.querySelector("textarea[data-editor]");
   const box = document.getElementById("lesson-editor");
   if (!field || !box || !window.Quill) {
     return;
@@ -12,6 +14,39 @@
   const label = document.querySelector(`label[for="${field.id}"]`);
   const Delta = window.Quill.import("delta");
 
+  // A lesson's video (or allowed embed) as the lesson's HTML refers to it (docs/lesson-video.md):
+  // a block the editor shows as a labelled box and writes back as
+  // <figure data-video="ID"><figcaption>caption</figcaption></figure>.
+  const BlockEmbed = window.Quill.import("blots/block/embed");
+  class MediaReference extends BlockEmbed {
+    static create(value) {
+      const node = super.create();
+      const kind = value.kind === "embed" ? "embed" : "video";
+      node.setAttribute(`data-${kind}`, value.ref);
+      node.setAttribute("contenteditable", "false");
+      const label = kind === "embed" ? box.dataset.embedLabel : box.dataset.videoLabel;
+      node.dataset.label = `${label} ${value.ref}`;
+      if (value.caption) {
+        const caption = document.createElement("figcaption");
+        caption.textContent = value.caption;
+        node.append(caption);
+      }
+      return node;
+    }
+
+    static value(node) {
+      const embed = node.getAttribute("data-embed");
+      return {
+        kind: embed ? "embed" : "video",
+        ref: embed || node.getAttribute("data-video") || "",
+        caption: node.querySelector("figcaption")?.textContent || "",
+      };
+    }
+  }
+  MediaReference.blotName = "media-reference";
+  MediaReference.tagName = "FIGURE";
+  window.Quill.register(MediaReference, true);
+
   // Move the editor under the field's label, before its help text.
   field.after(box);
   box.after(note, toggle);
@@ -19,7 +54,17 @@
   const quill = new window.Quill("#lesson-editor-area", {
     theme: "snow",
     // Only what the server keeps: headings, emphasis, lists, quotations, links and platform images.
-    formats: ["header", "bold", "italic", "underline", "list", "blockquote", "link", "image"],
+    formats: [
+      "header",
+      "bold",
+      "italic",
+      "underline",
+      "list",
+      "blockquote",
+      "link",
+      "image",
+      "media-reference",
+    ],
     modules: {
       toolbar: "#lesson-toolbar",
       // Dropped or pasted image files would become data: addresses, which the server removes;
@@ -60,9 +105,11 @@
   }
 
   const holdsTable = (html) => /<table[\s>]/i.test(html);
-  const editorHTML = () => (quill.getText().trim() || quill.root.querySelector("img") ? quill.getSemanticHTML() : "");
-  const imageButtons = document.querySelectorAll("[data-insert-image]");
-  const imageHints = document.querySelectorAll("[data-image-html]");
+  const editorHTML = () => (quill.getText().trim() || quill.root.querySelector("img, figure") ? quill.getSemanticHTML() : "");
+  const imageButtons = document.querySelectorAll(
+    "[data-insert-image], [data-insert-video], [data-insert-embed]",
+  );
+  const imageHints = document.querySelectorAll("[data-image-html], [data-video-html]");
 
   const showVisual = (visual) => {
     box.hidden = !visual;
@@ -102,7 +149,35 @@
     }
   });
 
-  imageButtons.forEach((button) => {
+  document.querySelectorAll("[data-insert-video]").forEach((button) => {
+    button.addEventListener("click", () => {
+      const caption = window.prompt(box.dataset.videoPrompt, "");
+      if (caption === null) {
+        return;
+      }
+      const range = quill.getSelection(true);
+      const value = { kind: "video", ref: button.dataset.insertVideo, caption: caption.trim() };
+      quill.insertEmbed(range.index, "media-reference", value, "user");
+      quill.setSelection(range.index + 1, 0, "user");
+    });
+  });
+
+  // A page of an allowed site: the server keeps it only if its host is on the list.
+  document.querySelectorAll("[data-insert-embed]").forEach((button) => {
+    button.addEventListener("click", () => {
+      const address = window.prompt(box.dataset.embedPrompt, "https://");
+      if (!address || !address.trim().startsWith("https://")) {
+        return;
+      }
+      const caption = window.prompt(box.dataset.embedCaptionPrompt, "");
+      const range = quill.getSelection(true);
+      const value = { kind: "embed", ref: address.trim(), caption: (caption || "").trim() };
+      quill.insertEmbed(range.index, "media-reference", value, "user");
+      quill.setSelection(range.index + 1, 0, "user");
+    });
+  });
+
+  document.querySelectorAll("[data-insert-image]").forEach((button) => {
     button.addEventListener("click", () => {
       const alt = window.prompt(box.dataset.altPrompt, "");
       if (alt === null) {
@@ -115,9 +190,13 @@
     });
   });
 
+  const format = field.form.elements.namedItem("body_format");
   field.form.addEventListener("submit", () => {
     if (!box.hidden) {
       field.value = editorHTML();
+    }
+    if (format) {
+      format.value = "html";
     }
   });
 

@@ -7,6 +7,7 @@ Playwright cannot download its own browser on a closed network, so these tests d
 import os
 import shutil
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,15 +33,54 @@ def pytest_collection_modifyitems(config, items):
                 )
 
 
+def shots_at_widths(page, name: str, widths: dict[str, int]) -> None:
+    """Full-page screenshots of the current page at each width (``label -> pixels``), kept in
+    test-artifacts/ as ``{name}-{label}.png``, and no sideways scrolling at any; the page is left
+    at the first width."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for label, width in widths.items():
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{label}.png"), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (name, label, overflow)
+    page.set_viewport_size({"width": next(iter(widths.values())), "height": 900})
+
+
+def tr(app, language: str, text: str, **variables) -> str:
+    """``text`` as the platform's pages say it in ``language``, from its catalogues."""
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale(language):
+        return gettext(text, **variables)
+
+
 @contextmanager
 def serving(app):
     """``app`` served over real HTTP on a free port, in a thread of this process."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # Requests still being answered when the test ends hold database connections: the teardown
+    # lets them finish before the database goes, or their connections would outlive its pool.
+    answering: set[threading.Thread] = set()
+    answer = server.process_request_thread
+
+    def tracked(request, client_address):
+        me = threading.current_thread()
+        answering.add(me)
+        try:
+            answer(request, client_address)
+        finally:
+            answering.discard(me)
+
+    server.process_request_thread = tracked
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
+    # A Socket.IO long poll may wait longer; it holds no database connection while it waits.
+    deadline = time.monotonic() + 3
+    for request_thread in list(answering):
+        request_thread.join(timeout=max(0.0, deadline - time.monotonic()))
     server.server_close()
 
 

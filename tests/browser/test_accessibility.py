@@ -19,6 +19,7 @@ from sqlalchemy import select
 import learnplatform
 from courses.models import Certificate
 from irooms import messages
+from irooms.access import Place
 from irooms.models import Membership, Room
 from learnplatform.accounts.models import User
 from learnplatform.audit import utcnow
@@ -145,6 +146,38 @@ def a_room_with_a_library_and_a_chat(app, host: User, members: list[User]) -> in
     return room_id
 
 
+def a_forum_question(app, room_id: int, host: User, member: User) -> tuple[int, int]:
+    """A question asked in the room's forum and answered by its host: the forum's and the
+    topic's ids."""
+    from learnplatform.forums import services
+    from learnplatform.forums.access import Venue, forum_of
+
+    with app.test_request_context():
+        room = db.session.get(Room, room_id)
+        forum = forum_of(room=room)
+        found = Venue(forum, place=Place(room, None))
+        topic, _ = services.start_topic(
+            found,
+            db.session.get(User, member.id),
+            title="Controlled deliveries: who signs the order?",
+            body_html="<p>In our system the prosecutor signs it. What about yours?</p>",
+            category=None,
+            is_question=True,
+            client_token="accessibility-question",
+        )
+        answer, _ = services.reply(
+            found,
+            topic,
+            db.session.get(User, host.id),
+            body_html="<p>An investigating judge, after the prosecutor asks.</p>",
+            quote_of=None,
+            client_token="accessibility-answer",
+        )
+        services.mark_answer(topic, answer, db.session.get(User, host.id))
+        db.session.commit()
+        return forum.id, topic.id
+
+
 def a_scorm_lesson(app, trainer: User, learners: list[User]) -> tuple[int, int]:
     """A module whose lesson is a SCORM 2004 package, the learners enrolled: (module, lesson)."""
     from courses import services
@@ -208,6 +241,7 @@ def site(module_app, module_live_server, browser):
                 app, learners[language], module_id, started_id
             )
         room_id = a_room_with_a_library_and_a_chat(app, trainer, list(learners.values()))
+        forum_id, topic_id = a_forum_question(app, room_id, trainer, learners["en"])
         scorm_module, scorm_lesson = a_scorm_lesson(app, trainer, list(learners.values()))
         app.config["SCORM_CONTENT_ORIGIN"] = module_live_server.replace("127.0.0.1", "localhost")
         scorm_manage = f"/courses/manage/{scorm_module}/lessons"
@@ -223,6 +257,9 @@ def site(module_app, module_live_server, browser):
             "iroom": f"/irooms/{room_id}",
             "iroom-library": f"/irooms/{room_id}/library",
             "iroom-chat": f"/irooms/{room_id}",
+            "forum": f"/forums/{forum_id}",
+            "forum-topic": f"/forums/{forum_id}/topics/{topic_id}",
+            "forum-new-topic": f"/forums/{forum_id}/new",
             "statistics": "/stats/",
             "accounts": "/admin/users",
             "account": f"/admin/users/{learners['en'].id}",
@@ -262,6 +299,9 @@ PAGES = {
     "iroom": "learner",
     "iroom-library": "learner",
     "iroom-chat": "learner",
+    "forum": "learner",
+    "forum-topic": "learner",
+    "forum-new-topic": "learner",
     "statistics": "administrator",
     "accounts": "administrator",
     "account": "administrator",
@@ -345,8 +385,8 @@ def test_a_registration_with_errors_says_so_to_a_screen_reader(site, page):
 
     # The summary at the top of the form is an alert and has the focus, so it is read at once.
     summary = page.get_by_role("alert").filter(has_text="The form could not be sent:")
-    summary.wait_for()
-    assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+    # (autofocus acts once the page has loaded, a moment after the summary is in the page)
+    expect(summary).to_be_focused()
     invalid = page.locator("[aria-invalid=true]")
     names = invalid.evaluate_all("(fields) => fields.map((field) => field.id)")
     assert {"name", "email", "password", "country"} <= set(names), names

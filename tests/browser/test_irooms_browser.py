@@ -114,7 +114,7 @@ def test_a_room_from_creation_to_a_downloaded_manual(app, live_server, page, cre
     # She finds the manual by its category and downloads it.
     page.get_by_role("link", name="Library", exact=True).click()
     page.get_by_label("Category").select_option(label="Manual")
-    page.get_by_role("button", name="Search").click()
+    page.locator("main").get_by_role("button", name="Search").click()
     page.get_by_role("link", name=MANUAL).wait_for()
     assert page.get_by_role("link", name="E-learning: electronic evidence").count() == 0
     shot(page, "irooms-06-library-filtered")

@@ -80,7 +80,7 @@ def test_a_practitioner_learns_and_talks_with_the_keyboard_alone(
     assert_focus_visible(page)
 
     # The catalogue, from the navigation; then the module.
-    tab_to(page, "E-learning modules")
+    tab_to(page, "Catalogue")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="E-learning modules").wait_for()
     tab_to(page, MODULE)

@@ -11,7 +11,7 @@ from courses.models import Certificate, Enrolment, Module
 from learnplatform.accounts.models import User
 from learnplatform.audit import utcnow
 from learnplatform.extensions import db
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import shots_at_widths
 from tests.browser.test_modules_browser import log_in, status_with
 from tests.courses.test_modules import build_module
 
@@ -20,13 +20,7 @@ WIDTHS = {"desktop": 1280, "phone": 390}
 
 def shot(page, name: str) -> None:
     """Full-page screenshots of the current page at each width, and no sideways scrolling."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    for label, width in WIDTHS.items():
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=str(ARTIFACTS / f"learner-path-{name}-{label}.png"), full_page=True)
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, (name, label, overflow)
-    page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
+    shots_at_widths(page, f"learner-path-{name}", WIDTHS)
 
 
 def every_lesson_done(app, module_id, user_id) -> None:

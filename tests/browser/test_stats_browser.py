@@ -42,7 +42,8 @@ def test_an_administrator_narrows_the_dashboard_and_downloads_what_it_shows(
     data,  # noqa: F811
 ):
     log_in(page, live_server, data["admin"].email, "Administrator")
-    page.get_by_role("link", name="Statistics").click()
+    page.get_by_role("button", name="Manage").click()
+    page.get_by_role("link", name="Statistics", exact=True).click()
     page.get_by_role("heading", name="Statistics", exact=True).wait_for()
     everything = expected()[None]
     assert figure(page, 1) == str(everything["trained"])

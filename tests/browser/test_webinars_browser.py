@@ -128,3 +128,31 @@ def test_a_practitioner_watches_seeks_and_downloads_a_recording(
     page.get_by_text("In all: 2 views and downloads (views: 1; downloads: 1).").wait_for()
     shot(page, "webinars-04-counts")
     assert page.console_errors == []
+
+
+def test_the_webinars_list_shows_each_recording_on_a_phone(app, live_server, browser, create_user):
+    """At 390 px the list wraps: each webinar's title, date and recording's availability in
+    sight, nothing to scroll sideways."""
+    from tests.browser.conftest import shots_at_widths
+    from tests.courses.test_webinars import series_with_webinar
+    from tests.helpers import PASSWORD
+
+    trainer = create_user(role="trainer", name="Kwame Mensah")
+    series_with_webinar(app, trainer.id)
+    learner = create_user(name="Aïcha Maïga")
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-mail address").fill(learner.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server}/courses/webinars")
+    badge = page.get_by_text("Recording available")
+    badge.wait_for()
+    box = badge.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    assert page.get_by_role(
+        "link", name="Chemical precursors: controls and prosecutions"
+    ).is_visible()
+    shots_at_widths(page, "webinars-list", {"phone": 390, "desktop": 1280})
+    context.close()

@@ -27,47 +27,63 @@ from tests.helpers import (
     post_later,
 )
 
+#: the post-test's questions: (kind, text, feedback, [(answer, correct)])
+POST_TEST = (
+    (
+        "single",
+        "Which body sets the international standards on terrorist financing?",
+        "The Financial Action Task Force.",
+        [("FATF", True), ("WHO", False), ("ICAO", False)],
+    ),
+    (
+        "multiple",
+        "Which are financial intelligence sources?",
+        "Both.",
+        [("Suspicious transaction reports", True), ("Cash declarations", True)],
+    ),
+)
 
-def build_module(app, author_id=None, *, lessons=2, post_test=True, mode="open", title=None):
-    """A published module with lessons and a two-question post-test (pass mark 50%)."""
+
+def build_module(
+    app,
+    author_id=None,
+    *,
+    lessons=2,
+    post_test=True,
+    mode="open",
+    title=None,
+    language="en",
+    summary="How terrorist groups raise, move and use funds.",
+    lesson_titles=None,
+    questions=POST_TEST,
+):
+    """A published module with lessons (titled ``lesson_titles``, else "Lesson 1"...) and a
+    post-test of ``questions`` (pass mark 50%)."""
+    lesson_titles = lesson_titles or [f"Lesson {number}" for number in range(1, lessons + 1)]
     with app.app_context():
         module = Module(
             title=title or "Countering the financing of terrorism",
-            summary="How terrorist groups raise, move and use funds.",
+            summary=summary,
             theme="financing",
-            language="en",
+            language=language,
             estimated_minutes=120,
             enrolment_mode=mode,
             created_by_id=author_id,
         )
         db.session.add(module)
         db.session.flush()
-        for number in range(1, lessons + 1):
+        for number, lesson_title in enumerate(lesson_titles, start=1):
             services.add_lesson(
-                module, title=f"Lesson {number}", body_html=f"<p>Body of lesson {number}</p>"
+                module, title=lesson_title, body_html=f"<p>Body of lesson {number}</p>"
             )
         if post_test:
             quiz = services.quiz_of(module, "post_test", create=True)
             quiz.title = "Post-test"
             quiz.pass_mark = 50
-            services.save_question(
-                quiz,
-                None,
-                kind="single",
-                text="Which body sets the international standards on terrorist financing?",
-                points=1,
-                feedback="The Financial Action Task Force.",
-                options=[("FATF", True), ("WHO", False), ("ICAO", False)],
-            )
-            services.save_question(
-                quiz,
-                None,
-                kind="multiple",
-                text="Which are financial intelligence sources?",
-                points=1,
-                feedback="Both.",
-                options=[("Suspicious transaction reports", True), ("Cash declarations", True)],
-            )
+            for kind, text, feedback, options in questions:
+                services.save_question(
+                    quiz, None, kind=kind, text=text, points=1, feedback=feedback, options=options
+                )
         services.set_published(module, True)
         db.session.commit()
         return module.id

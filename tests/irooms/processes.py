@@ -533,11 +533,13 @@ class ChatClient:
 
     def close(self) -> None:
         """Close the connection as a closing tab does."""
-        with contextlib.suppress(simple_websocket.ConnectionClosed):
+        # (OSError: the socket is gone already, the server having closed it first)
+        with contextlib.suppress(simple_websocket.ConnectionClosed, OSError):
             self._ws.close()
         self._ws.thread.join(timeout=PATIENCE)
         if self._ws.thread.is_alive():  # the server did not answer the close: cut it
-            self._ws.sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                self._ws.sock.shutdown(socket.SHUT_RDWR)
             self._ws.thread.join(timeout=PATIENCE)
         reader = getattr(self, "_reader", None)
         if reader is not None:

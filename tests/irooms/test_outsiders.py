@@ -72,6 +72,7 @@ def two_rooms(app, create_user) -> dict:
             "session_id": session.id,
             "invitation_id": invitation.id,
             "membership_id": membership.id,
+            "user_id": member_a.id,
             "member_a": member_a,
             "member_b": member_b,
         }

@@ -179,3 +179,19 @@ def test_counts_in_sentences_are_written_the_languages_way(app):
             who="<b>Eve</b>",
         )
         assert escaped == "2 answers by &lt;b&gt;Eve&lt;/b&gt;"
+
+
+def test_no_template_counts_with_a_number_placeholder():
+    """A template's ``ngettext`` gives ``num`` as text ("1,234"): ``%(num)d`` there would fail
+    from 1,000 on (a survey question with 1,000 answers was a server error)."""
+    import re
+
+    from learnplatform.config import PROJECT_ROOT
+
+    counted = re.compile(r"ngettext\((?:[^()]|\([^()]*\))*?%\(num\)d", re.S)
+    found = [
+        str(path.relative_to(PROJECT_ROOT))
+        for path in (PROJECT_ROOT / "templates").rglob("*.html")
+        if counted.search(path.read_text())
+    ]
+    assert found == []

@@ -438,3 +438,21 @@ def test_errors_show_a_plain_page_without_traceback(app, client, caplog):
     assert "Traceback" not in page
     assert "secret detail" not in page
     assert "secret detail from deep inside" in caplog.text  # for the administrators, in the log
+
+
+@pytest.mark.logs_traceback
+def test_a_statement_that_failed_still_leaves_an_error_page(app, client, auth, create_user):
+    """A statement that fails (a timeout, a bug) aborts the transaction on PostgreSQL: the error
+    page, which reads the person's notifications, starts afresh rather than failing too."""
+    from sqlalchemy import text
+
+    @app.get("/failing-statement")
+    def failing_statement():
+        db.session.execute(text("SELECT * FROM no_such_table"))
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    user = create_user()
+    auth.login(user.email)
+    response = client.get("/failing-statement")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.get_data(as_text=True)

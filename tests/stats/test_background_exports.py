@@ -89,6 +89,15 @@ def sheet_rows(response) -> list[list]:
     return [[cell.value for cell in row] for row in sheet.iter_rows()]
 
 
+def prepared_sheet(app, browser, person, dataset: str, query: str = "") -> list[list]:
+    """Ask for ``dataset`` as an Excel file made in the background, as ``person`` (logged in with
+    ``browser``) does from the dashboard, and read the rows of that file, their only export."""
+    response = prepare_in_background(browser, dataset, "xlsx", query)
+    assert response.status_code == 302
+    (export,) = exports_of(app, person)
+    return sheet_rows(fetch(browser, download_path(export)))
+
+
 def count(app, model) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model))

@@ -5,7 +5,6 @@ which lessons; each learner's score in the completion records; constant query co
 import csv
 import html
 import io
-import json
 import math
 import re
 from datetime import date, datetime, timedelta
@@ -239,12 +238,13 @@ def test_a_module_filter_keeps_its_lessons(app, data, scorm):  # noqa: F811
 
 
 # The dashboard.
-def dashboard_rows(page: str) -> dict[str, list[str]]:
-    """The interactive lessons' table as the page shows it: {lesson: [cells as text]}."""
+def dashboard_rows(page: str, table: str = "scorm-lessons") -> dict[str, list[str]]:
+    """The dashboard's table ``table`` (the interactive lessons') as the page shows it: {its
+    first column: [the other cells as text]}."""
     section = re.search(
-        r'<section[^>]*aria-labelledby="chart-scorm-lessons-title".*?</section>', page, re.S
+        rf'<section[^>]*aria-labelledby="chart-{table}-title".*?</section>', page, re.S
     )
-    assert section, "no interactive lessons section"
+    assert section, f"no {table} section"
     rows = {}
     for head, cells in re.findall(
         r'<tr>\s*<th scope="row">(.*?)</th>(.*?)</tr>', section.group(0), re.S
@@ -467,31 +467,20 @@ def test_the_lessons_figures_come_from_the_command_line_and_the_background_too(
     scorm,
     tmp_path,
 ):
-    from tests.stats.test_background_exports import (
-        exports_of,
-        fetch,
-        prepare_in_background,
-        sheet_rows,
-    )
+    from tests.stats.test_background_exports import prepared_sheet
+    from tests.stats.test_stats_cli import exported_from_the_command_line
 
     want = expected(date(2026, 4, 1), date(2026, 6, 30))
-    target = tmp_path / "lessons.json"
-    result = app.test_cli_runner().invoke(
-        args=[
-            *("stats", "export", "--dataset", "scorm-lessons", "--quarter", "2026-Q2"),
-            *("--format", "json", "-o", str(target)),
-        ]
+    output, rows = exported_from_the_command_line(
+        app, tmp_path / "lessons.json", "--dataset", "scorm-lessons", "--quarter", "2026-Q2"
     )
-    assert result.exit_code == 0, result.output
-    assert f"{len(want)} rows written to" in result.output
-    rows = json.loads(target.read_text())
+    assert f"{len(want)} rows written to" in output
     assert {row["lesson"]: {name: row[name] for name in FIGURES} for row in rows} == want
 
     author = logged_in(app, data["trainers"]["trainer_a"])
-    response = prepare_in_background(author, "scorm-lessons", "xlsx", "quarter=2026-Q2")
-    assert response.status_code == 302
-    (export,) = exports_of(app, data["trainers"]["trainer_a"])
-    sheet = sheet_rows(fetch(author, f"/stats/exports/{export.id}/download"))
+    sheet = prepared_sheet(
+        app, author, data["trainers"]["trainer_a"], "scorm-lessons", "quarter=2026-Q2"
+    )
     assert sheet[0][6] == "Passed (last judged attempt)"
     assert {row[1]: row[4:] for row in sheet[1:]} == {
         title: [want[title][name] for name in FIGURES]

@@ -13,6 +13,16 @@ from learnplatform.extensions import db
 from tests.stats.test_statistics import ENROLMENTS, data  # noqa: F401  (a fixture)
 
 
+def exported_from_the_command_line(app, target, *options: str) -> tuple[str, list[dict]]:
+    """Run ``flask stats export --format json -o target`` with ``options``: what it said, and the
+    rows of the file it wrote."""
+    result = app.test_cli_runner().invoke(
+        args=["stats", "export", "--format", "json", "-o", str(target), *options]
+    )
+    assert result.exit_code == 0, result.output
+    return result.output, json.loads(target.read_text())
+
+
 def test_the_completion_records_are_written_with_a_progress_bar(app, data, tmp_path):  # noqa: F811
     runner = app.test_cli_runner()
     target = tmp_path / "q1.csv"
