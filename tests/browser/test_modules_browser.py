@@ -44,6 +44,7 @@ def log_in(page, live_server: str, email: str, name: str) -> None:
 
 
 def log_out(page, name: str) -> None:
+    page.wait_for_load_state("load")  # the menu opens through Bootstrap
     page.get_by_role("button", name=name).click()
     page.get_by_role("button", name="Log out").click()
     page.get_by_text("You have logged out.").wait_for()

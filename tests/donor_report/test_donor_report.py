@@ -144,6 +144,8 @@ def test_a_trainer_sees_the_modules_rooms_and_series_they_run_and_no_other(app, 
     assert response.status_code == 200
     assert figures_on(page) == expected(modules=("m1", "m2"), rooms=("r1",), webinars=("w1",))
     assert "Supporting victims" not in page and "Room r2" not in page
+    # Their one room and one series, worded as one.
+    assert "The iRoom covered (1)" in page and "The webinar series covered (1)" in page
     response, page = report_page(trainer, modules=[data["modules"]["m3"]])
     assert response.status_code == 400
     assert "Choose modules from the list." in page
