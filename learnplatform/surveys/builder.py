@@ -42,6 +42,7 @@ from learnplatform.surveys.forms import (
     choice_lines,
 )
 from learnplatform.surveys.models import (
+    CHOICE_KINDS,
     Survey,
     SurveyChoice,
     SurveyQuestion,
@@ -469,6 +470,7 @@ def edit_question(survey_id, question_id):
         question=question,
         form=form,
         locked=locked,
+        choice_kinds=CHOICE_KINDS,
     )
 
 

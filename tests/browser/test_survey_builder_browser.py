@@ -1,6 +1,8 @@
 """The survey builder in a browser: a trainer sets a module's evaluation from its authoring page,
 adds questions with choices, and a follow-up by copying it; the pages at 1280 and 390 px."""
 
+from playwright.sync_api import expect
+
 from learnplatform.extensions import db
 from learnplatform.surveys.models import Survey
 from tests.browser.conftest import shots_at_widths
@@ -51,6 +53,8 @@ def test_a_trainer_builds_an_evaluation_and_a_follow_up(app, live_server, page, 
         page.get_by_label("Question", exact=True).fill(text)
         if choices:
             page.get_by_label("Choices").fill(choices)
+        else:  # the choices are asked only of the kinds that have some
+            expect(page.get_by_label("Choices")).to_be_hidden()
         if kind == "Long text":
             page.get_by_label("An answer is required").uncheck()
             shots_at_widths(page, "survey-builder-question", WIDTHS)
