@@ -457,6 +457,21 @@ def combined_figures(
     return _figures(surveys, _count([survey.id for survey in surveys], filters, texts))
 
 
+def withheld(surveys: list[Survey], filters: Filters) -> SurveyFigures:
+    """``surveys`` as ``combined_figures`` names them, without their figures: only whether they
+    are withheld, from one count of the matching responses (what an export of the responses or
+    the free-text answers needs before its first row)."""
+    found = SurveyFigures(surveys[0], surveys=list(surveys))
+    if found.anonymous:
+        found.respondents = db.session.scalar(
+            select(func.count()).where(
+                SurveyResponse.survey_id.in_(found.survey_ids), *response_conditions(filters)
+            )
+        )
+        found.withheld = found.respondents < ANONYMITY_THRESHOLD
+    return found
+
+
 def _response_rates(survey_ids: list[int], filters: Filters) -> dict[int, tuple[int, int]]:
     """Survey id -> (people asked, of them those who answered), one query."""
     rows = db.session.execute(

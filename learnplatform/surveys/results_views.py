@@ -233,7 +233,11 @@ def export_results(survey_id, dataset, fmt):
     if reading.difference:
         flash(reading.difference, "warning")
         return redirect(back)
-    found = results.combined_figures(reading.counted, filters)
+    # The figures' tables need the figures; the rows of responses and texts only their count.
+    if dataset in ("questions", "distribution"):
+        found = results.combined_figures(reading.counted, filters)
+    else:
+        found = results.withheld(reading.counted, filters)
     if found.withheld:
         flash(
             _(

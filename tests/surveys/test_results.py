@@ -229,8 +229,9 @@ def test_an_anonymous_survey_with_four_responses_shows_nothing(app, client, auth
     assert "More case studies from the Sahel." not in html
     assert "data-average" not in html and "data-breakdown" not in html
     assert "<canvas" not in html
-    exported = client.get(f"/surveys/{survey_id}/results/export/responses.csv")
-    assert exported.status_code == 302
+    for dataset in ("responses", "texts"):  # withheld on a count of the responses alone
+        exported = client.get(f"/surveys/{survey_id}/results/export/{dataset}.csv")
+        assert exported.status_code == 302
     questions = client.get(f"/surveys/{survey_id}/results/export/distribution.json")
     assert questions.status_code == 302
     with app.app_context():
