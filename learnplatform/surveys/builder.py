@@ -18,7 +18,7 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -385,6 +385,42 @@ def edit_survey(survey_id):
         kinds=KIND_LABELS,
         languages=LANGUAGES,
     )
+
+
+@bp.post("/manage/<int:survey_id>/delete")
+@login_required
+def delete_survey(survey_id):
+    """Delete a survey nobody has answered; one with responses is closed instead, so that its
+    results stay. A required evaluation deleted issues the certificates it held."""
+    survey = managed_survey(survey_id, writing=True)
+    back = _owner_page(survey)
+    title, purpose, module_id = survey.title, survey.purpose, survey.module_id
+    versions.unlink(survey)
+    # One statement that deletes only while no response exists: a response given meanwhile
+    # keeps the survey (its questions, choices and invitations go with it, by foreign keys).
+    deleted = db.session.execute(
+        delete(Survey).where(
+            Survey.id == survey.id,
+            ~exists().where(SurveyResponse.survey_id == Survey.id),
+        )
+    ).rowcount
+    if not deleted:
+        db.session.rollback()
+        flash(
+            _(
+                "This survey has responses: it cannot be deleted, so that its results stay. "
+                "Close it instead."
+            ),
+            "danger",
+        )
+        return redirect(url_for("surveys.edit_survey", survey_id=survey_id))
+    db.session.expunge(survey)
+    if purpose == "evaluation":
+        asking.release_held_certificates(module_id)
+    record("survey.deleted", actor=current_user, survey_id=survey_id, title=title)
+    db.session.commit()
+    flash(_("The survey “%(title)s” is deleted.", title=title), "info")
+    return redirect(back)
 
 
 # Questions.

@@ -311,3 +311,19 @@ def test_certificates_held_by_an_evaluation_are_issued_once_it_is_made_optional(
     assert count(app, Certificate) == 2
     post_form(author, f"/surveys/manage/{survey['id']}", settings)
     assert count(app, Certificate) == 2
+
+
+def test_certificates_held_by_an_evaluation_are_issued_when_it_is_deleted(app, create_user):
+    trainer = create_user(role="trainer")
+    learner = create_user()
+    module_id = build_module(app, trainer.id, lessons=1, post_test=False)
+    survey = add_survey(app, module_id=module_id, required=True)
+    complete(logged_in(app, learner), module_id, lesson_ids(app, module_id)[0])
+    assert count(app, Certificate) == 0
+
+    author = logged_in(app, trainer)
+    url = f"/surveys/manage/{survey['id']}"
+    response = post_form(author, f"{url}/delete", {}, form_url=url)
+    assert response.status_code == 302
+    assert count(app, Certificate) == 1
+    assert count(app, SurveyInvitation) == 0  # the learner was asked; the asking goes with it

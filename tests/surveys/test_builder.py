@@ -60,6 +60,12 @@ def add_question(client, survey_id, kind, text, choices="", required=True):
     return post_form(client, f"/surveys/manage/{survey_id}/questions/new", data)
 
 
+def delete(client, survey_id, *, form_url=None, **kwargs):
+    """Press "Delete this survey" on the survey's page (or with a token from ``form_url``)."""
+    url = f"/surveys/manage/{survey_id}"
+    return post_form(client, f"{url}/delete", {}, form_url=form_url or url, **kwargs)
+
+
 def respond_once(app, survey_id, user_id):
     """A response, stored as the answering pages store it (a participation and a response)."""
     with app.app_context():
@@ -257,6 +263,49 @@ def test_questions_with_responses_keep_their_kind_and_choices(app, client, login
     assert surveys(app, id=survey.id)[0].anonymous is True
 
 
+def test_a_survey_nobody_answered_is_deleted_and_one_with_responses_is_kept(app, client, login_as):
+    trainer = login_as("trainer")
+    module_id = build_module(app, trainer.id)
+    create(client, module_id)
+    create(client, module_id, "follow_up", title="Three months on", months="3")
+    evaluation, follow_up = surveys(app, module_id=module_id)
+    add_question(client, follow_up.id, "single", "Have you applied it?", CHOICES)
+    copy = post_form(
+        client,
+        f"/surveys/manage/{follow_up.id}/copy",
+        {
+            "target": f"module:{module_id}",
+            "title": "Trois mois après",
+            "language": "fr",
+            "purpose": "follow_up",
+            "months": "6",
+        },
+    )
+    assert copy.status_code == 302
+    french = surveys(app, module_id=module_id, language="fr")[0]
+    assert french.family_id is not None
+    page = client.get(f"/surveys/manage/{follow_up.id}").get_data(as_text=True)
+    assert "Delete this survey" in page
+
+    deleted = delete(client, follow_up.id, follow_redirects=True)
+    assert "The survey “Three months on” is deleted." in deleted.get_data(as_text=True)
+    assert [survey.id for survey in surveys(app, module_id=module_id)] == [evaluation.id, french.id]
+    assert db_questions(app, follow_up.id) == []
+    assert surveys(app, id=french.id)[0].family_id is None  # its only version is gone
+    with app.app_context():
+        choices = db.session.scalar(select(func.count()).select_from(SurveyChoice))
+        assert choices == len(CHOICES.splitlines())  # the French copy's, and no other
+
+    respond_once(app, evaluation.id, trainer.id)
+    page = client.get(f"/surveys/manage/{evaluation.id}").get_data(as_text=True)
+    assert "Delete this survey" not in page
+    refused = delete(client, evaluation.id, follow_redirects=True)
+    assert "it cannot be deleted, so that its results stay" in refused.get_data(as_text=True)
+    assert len(surveys(app, id=evaluation.id)) == 1
+    missing = delete(client, follow_up.id, form_url=f"/surveys/manage/{evaluation.id}")
+    assert missing.status_code == 404
+
+
 def test_a_copy_has_the_questions_and_can_be_a_language_version(app, client, login_as):
     trainer = login_as("trainer")
     english = build_module(app, trainer.id, title="CBRN terrorism")
@@ -385,6 +434,9 @@ def test_nobody_else_reaches_a_survey(app, client, auth, login_as, create_user):
         400,
         404,
     )
+    for survey_id in ids:
+        deleted = delete(client, survey_id, form_url="/surveys/manage/")
+        assert deleted.status_code == 404
     listed = client.get("/surveys/manage/").get_data(as_text=True)
     assert f"/surveys/manage/{ids[0]}" not in listed and f"/surveys/manage/{ids[1]}" not in listed
 
