@@ -109,17 +109,21 @@ def register(form: Registration) -> None:
     db.session.flush()
     audit.record("account.register", user=user)
     registered.send(current_app._get_current_object(), user=user, next_url=form.next_url)
-    send_confirmation(user)
+    send_confirmation(user, form.next_url)
 
 
-def send_confirmation(user: User) -> None:
-    """E-mail a link that confirms the address is the owner's."""
+def send_confirmation(user: User, next_url: str | None = None) -> None:
+    """E-mail a link that confirms the address is the owner's; with ``next_url`` (a page of the
+    platform the person was on the way to), the link leads there after the login, whichever
+    browser opens it."""
     token = issue_token(user, "confirm_email")
     send_mail(
         user,
         _l("Confirm your e-mail address"),
         "confirm_email",
-        confirm_url=url_for("accounts.confirm_email", token=token, _external=True),
+        confirm_url=url_for(
+            "accounts.confirm_email", token=token, next=next_url or None, _external=True
+        ),
         hours=current_app.config["TOKEN_HOURS"]["confirm_email"],
     )
 

@@ -161,8 +161,13 @@ def confirm_email(token):
     if user is None:
         return render_template("accounts/token_refused.html", purpose="confirm_email"), 410
     flash(_("Your e-mail address is confirmed. You can log in now."), "success")
-    after = session.pop("after_first_login", None)
-    return redirect(url_for("accounts.login", next=_welcome(welcomes) or after))
+    # Where the person was going: kept by the browser that registered, else carried by the link
+    # (opened in another browser: the phone that reads the e-mail). When what waited for the
+    # address was handed over (an iRoom invitation), its welcome says where to go instead.
+    after = session.pop("after_first_login", None) or safe_next_url(request.args.get("next"))
+    return redirect(
+        url_for("accounts.login", next=_welcome(welcomes) or (None if welcomes else after))
+    )
 
 
 def _welcome(welcomes: list[services.Welcome]) -> str | None:

@@ -10,7 +10,8 @@ from irooms.models import Room
 from learnplatform.audit import utcnow
 from learnplatform.extensions import db
 from tests.courses.test_catalogue import titles
-from tests.helpers import PASSWORD, Auth, count_queries, post_form
+from tests.helpers import PASSWORD, Auth, count_queries, link_in, outbox, post_form
+from tests.learnplatform.test_accounts import REGISTRATION
 
 
 def add_module(app, title: str, *, language="en", public=True, published=True, **fields) -> int:
@@ -140,6 +141,37 @@ def test_enrol_through_login_comes_back_enrolled_once(app, client, create_user):
     with app.app_context():
         enrolments = db.session.scalars(select(Enrolment)).all()
         assert [(e.user_id, e.status) for e in enrolments] == [(person.id, "active")]
+
+
+def test_enrol_through_registration_confirmed_in_another_browser(app, client):
+    """The confirmation link carries where the person was going: opened on the phone that
+    reads the e-mail, it still leads to the module and enrols."""
+    module_id = add_module(app, "CBRN terrorism")
+    join = f"/courses/modules/{module_id}/join"
+    registered = post_form(client, f"/register?next={join}", REGISTRATION)
+    assert registered.headers["Location"] == "/register/check-email"
+    (message,) = outbox(app, REGISTRATION["email"].lower())
+
+    phone = app.test_client()
+    confirmed = phone.get(link_in(message))
+    assert confirmed.headers["Location"] == f"/login?next={join}"
+    logged_in = post_form(
+        phone,
+        f"/login?next={join}",
+        {"email": REGISTRATION["email"], "password": REGISTRATION["password"]},
+    )
+    assert logged_in.headers["Location"] == join
+    phone.get(join, headers={"Sec-Fetch-Site": "same-origin"})
+    with app.app_context():
+        assert db.session.scalars(select(Enrolment.status)).all() == ["active"]
+
+
+def test_a_confirmation_link_leads_nowhere_else(app, client):
+    post_form(client, "/register?next=https://evil.example/", REGISTRATION)
+    (message,) = outbox(app, REGISTRATION["email"].lower())
+    assert "evil" not in message.body
+    forged = link_in(message) + "?next=//evil.example/"
+    assert app.test_client().get(forged).headers["Location"] == "/login"
 
 
 def test_join_from_another_site_does_not_enrol(app, client, login_as):
