@@ -6,6 +6,7 @@ A survey with language versions in the viewer's scope is read alone or, with ``v
 (kept by the filters, the links to the free-text answers and the exports), with all of them.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -119,7 +120,9 @@ def read_versions(survey: Survey, scope, args) -> Reading:
 def results_list():
     """The surveys whose results the person may see, with their responses and response rates."""
     rows = results.surveys_with_counts(queries.scope_of(current_user))
-    return render_template("surveys/results_list.html", rows=rows)
+    # Language versions listed here (those in the person's scope) can be read together.
+    versions = Counter(row[0].family_id for row in rows if row[0].family_id is not None)
+    return render_template("surveys/results_list.html", rows=rows, versions=versions)
 
 
 @bp.get("/<int:survey_id>/results")

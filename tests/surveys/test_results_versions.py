@@ -447,6 +447,17 @@ def test_only_the_versions_in_scope_are_counted(app, client, auth, family, creat
     log_in(client, auth, family["other"])
     theirs = client.get(f"/surveys/{spanish}/results?versions=all").get_data(as_text=True)
     assert "All language versions" not in theirs  # the others are not theirs
+    assert "All language versions" not in client.get("/surveys/results/").get_data(as_text=True)
+    # in the list of results, each version offers the family as far as the reader sees it
+    log_in(client, auth, family["trainer"])
+    listed = client.get("/surveys/results/").get_data(as_text=True)
+    for survey_id in (family["english"], family["french"]):
+        row = listed.split(f'data-survey="{survey_id}"')[1].split("</tr>")[0]
+        assert f"/surveys/{survey_id}/results?versions=all" in row
+        assert "All language versions (2)" in row
+    log_in(client, auth, family["admin"])
+    listed = client.get("/surveys/results/").get_data(as_text=True)
+    assert listed.count("All language versions (3)") == 3
 
 
 # Exports and API.
