@@ -132,32 +132,34 @@ def visible_to(user):
     ]
     if user.is_authenticated:
         rooms = select(Membership.room_id).where(Membership.user_id == user.id)
-        taking_part = select(Enrolment.module_id).where(
-            Enrolment.user_id == user.id,
-            Enrolment.status == "active",
-            Enrolment.module_id.in_(select(Module.id).where(Module.is_published)),
-        )
-        authored = (
-            true()
-            if user.is_administrator
-            else documents.module_id.in_(select(Module.id).where(Module.created_by_id == user.id))
-            if user.is_trainer
-            else false()
-        )
         conditions += [
             and_(documents.kind == "resource", documents.room_id.in_(rooms)),
-            and_(
-                documents.kind == "post",
-                or_(
-                    documents.room_id.in_(rooms),
-                    and_(
-                        documents.module_id.is_not(None),
-                        or_(documents.module_id.in_(taking_part), authored),
-                    ),
-                ),
-            ),
+            and_(documents.kind == "post", or_(documents.room_id.in_(rooms), learning(user))),
         ]
     return or_(*conditions)
+
+
+def learning(user):
+    """The condition on ``SearchDocument`` rows of the modules ``user`` learns in (an active
+    enrolment in a published module) or authors: where their lessons and forum open."""
+    if not user.is_authenticated:
+        return false()
+    documents = SearchDocument
+    taking_part = select(Enrolment.module_id).where(
+        Enrolment.user_id == user.id,
+        Enrolment.status == "active",
+        Enrolment.module_id.in_(select(Module.id).where(Module.is_published)),
+    )
+    authored = (
+        true()
+        if user.is_administrator
+        else documents.module_id.in_(select(Module.id).where(Module.created_by_id == user.id))
+        if user.is_trainer
+        else false()
+    )
+    return and_(
+        documents.module_id.is_not(None), or_(documents.module_id.in_(taking_part), authored)
+    )
 
 
 # Matching and ranking, by engine.
@@ -266,6 +268,8 @@ def search(user, query: str, *, group: str = "", page: int = 1) -> Results:
             Module.title.label("module_title"),
             WebinarSeries.title.label("series_title"),
             Room.name.label("room_name"),
+            # a lesson leads to itself for those who may open it, to its module for the others
+            case((learning(user), True), else_=False).label("opens"),
         )
         .join(best, best.c.id == SearchDocument.id)
         .outerjoin(Module, Module.id == SearchDocument.module_id)
@@ -290,15 +294,18 @@ def _hit(row, words: list[str]) -> Hit:
         kind=document.kind,
         title=highlight(document.title, words),
         snippet=snippet(document.body, words),
-        url=address_of(document),
+        url=address_of(document, opens=row.opens),
         place=place,
         language=document.language,
     )
 
 
-def address_of(document: SearchDocument) -> str:
-    """The page a document leads to."""
+def address_of(document: SearchDocument, *, opens: bool = False) -> str:
+    """The page a document leads to; a lesson, when the searcher ``opens`` it (``learning``),
+    to itself."""
     kind = document.kind
+    if kind == "lesson" and opens:
+        return url_for("courses.lesson", module_id=document.module_id, lesson_id=document.object_id)
     if kind in ("module", "lesson"):
         return url_for("courses.module", module_id=document.module_id)
     if kind == "series":

@@ -22,6 +22,7 @@ from learnplatform.forums.models import Forum, Post, Topic
 from learnplatform.search import fold
 from learnplatform.search.engine import PAGE_SIZE, snippet, words_of
 from learnplatform.search.models import FileText, SearchDocument
+from tests.courses.test_modules import enrol_in
 from tests.helpers import count_queries, post_form
 
 
@@ -206,6 +207,22 @@ def test_arabic_with_tatweel_and_diacritics_is_found_without_them(client, world)
     assert "الدرس الثاني" in found  # الإِرْهَاب, with its vowels
     page = results(client, "ارهاب")
     assert "<mark>الإرهـــاب</mark>" in page  # the whole word, its letters kept joined
+
+
+def test_a_lesson_leads_to_itself_once_the_searcher_learns_in_its_module(app, client, world):
+    with app.app_context():
+        lesson = db.session.scalar(select(Lesson).where(Lesson.title == "核材料"))
+        module_id, lesson_id = lesson.module_id, lesson.id
+    module_page = f'href="/courses/modules/{module_id}"><mark>核</mark>材料'
+    lesson_page = f'href="/courses/modules/{module_id}/lessons/{lesson_id}"><mark>核</mark>材料'
+    page = hits_of(results(client, "核"))
+    assert module_page in page and lesson_page not in page  # not enrolled: the module's page
+    enrol_in(client, module_id)
+    page = hits_of(results(client, "核"))
+    assert lesson_page in page
+    assert client.get(f"/courses/modules/{module_id}/lessons/{lesson_id}").status_code == 200
+    page = hits_of(results(app.test_client(), "核"))  # a visitor
+    assert lesson_page not in page
 
 
 def test_a_room_the_searcher_is_not_in_yields_nothing(client, world):
