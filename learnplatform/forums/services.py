@@ -431,9 +431,14 @@ def posts_page(
     return posts, earlier, later
 
 
-def search(found: Venue, words: str, *, limit: int = 50) -> list[Post]:
-    """Posts of the forum whose text (or topic title) holds every word, however accented or
-    written, newest first."""
+#: posts a page of the forum's search shows
+SEARCH_PAGE = 50
+
+
+def search(found: Venue, words: str, *, before: int | None = None) -> tuple[list[Post], bool]:
+    """A page of the posts of the forum whose text (or topic title) holds every word, however
+    accented or written, newest first: those older than the post ``before`` when given (pages
+    by key, as fast far down as at the top); and whether older ones follow."""
     conditions = folded_matching_every_word(words, Post.search_text)
     if not conditions:
         return []
@@ -447,12 +452,15 @@ def search(found: Venue, words: str, *, limit: int = 50) -> list[Post]:
             *conditions,
         )
         .options(joinedload(Post.author), contains_eager(Post.topic))
-        .order_by(Post.created_at.desc(), Post.id.desc())
-        .limit(limit)
+        .order_by(Post.id.desc())
+        .limit(SEARCH_PAGE + 1)
     )
+    if before is not None:
+        query = query.where(Post.id < before)
     if not found.moderates:
         query = query.where(Post.hidden_at.is_(None))
-    return db.session.scalars(query).all()
+    posts = db.session.scalars(query).all()
+    return posts[:SEARCH_PAGE], len(posts) > SEARCH_PAGE
 
 
 # Following.

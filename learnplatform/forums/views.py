@@ -157,8 +157,17 @@ def index(forum_id):
 def search(forum_id):
     found = venue(forum_id)
     words = request.args.get("q", "").strip()[:200]
-    posts = services.search(found, words) if words else []
-    return _page("forums/search.html", found, words=words, posts=posts, excerpt=services.excerpt)
+    before = request.args.get("before", type=int)
+    posts, more = services.search(found, words, before=before) if words else ([], False)
+    return _page(
+        "forums/search.html",
+        found,
+        words=words,
+        posts=posts,
+        more=more,
+        paged=more or before is not None,
+        excerpt=services.excerpt,
+    )
 
 
 @bp.get("/<int:forum_id>/topics/<int:topic_id>")

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from irooms.models import Membership
 from learnplatform.audit import AuditEvent
 from learnplatform.extensions import db
+from learnplatform.forums import services
 from learnplatform.forums.models import Post, PostRevision, Topic
 from learnplatform.notifications.models import Notification
 from tests.helpers import Auth, count_queries, csrf_token, in_parallel, post_form
@@ -371,6 +372,28 @@ def test_search_is_accent_and_case_insensitive(app, client, auth, room):
         assert ("1 post found" in page) is found, words
 
 
+def test_search_results_page_by_key_from_the_newest(app, client, auth, room, monkeypatch):
+    monkeypatch.setattr(services, "SEARCH_PAGE", 2)
+    room_id, people = room
+    auth.login(people["amina"].email)
+    forum_id = forum_id_of(client, room_id)
+    topic_id = start_topic(client, forum_id, "Preuves", "Preuve numérique 1")
+    for number in range(2, 6):
+        reply_to(client, forum_id, topic_id, f"Preuve numérique {number}")
+    url = f"/forums/{forum_id}/search?q=numerique"
+    seen = []
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        assert "Matching posts, newest first" in page
+        seen += re.findall(r"Preuve numérique (\d)", page)
+        older = re.search(r'href="([^"]*before=\d+)"[^>]*>Older matches', page)
+        url = older and older[1].replace("&amp;", "&")
+    assert seen == ["5", "4", "3", "2", "1"]
+    monkeypatch.setattr(services, "SEARCH_PAGE", 50)
+    page = client.get(f"/forums/{forum_id}/search?q=numerique").get_data(as_text=True)
+    assert "5 posts found" in page and "Older matches" not in page
+
+
 def test_a_host_hides_a_reported_post(app, client, auth, room):
     room_id, people = room
     auth.login(people["pierre"].email)
@@ -503,7 +526,6 @@ def test_attachments_reach_members_only(app, client, auth, room, create_user):
 def test_the_forum_and_a_topic_take_as_many_queries_whatever_their_size(app, client, auth, room):
     from irooms.access import Place
     from learnplatform.accounts.models import User
-    from learnplatform.forums import services
     from learnplatform.forums.access import Venue
     from learnplatform.forums.models import Forum
 
