@@ -5,7 +5,7 @@ count the lesson page's player asks for, served only after the access check of
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import flash, jsonify, redirect, url_for
+from flask import abort, flash, jsonify, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -17,6 +17,7 @@ from courses import access, bp
 from courses import lesson_videos as service
 from courses.models import Lesson
 from courses.webinar_views import send_captions
+from courses.webinars import captions_in, remove_captions
 from learnplatform import embeds
 from learnplatform.access import trainer_required
 from learnplatform.accounts.forms import options
@@ -154,6 +155,28 @@ def add_lesson_video_captions(module_id, video_id):
         _("The captions in %(language)s are saved.", language=LANGUAGES[form.language.data]),
         "success",
     )
+    return _back(module.id, video.lesson_id)
+
+
+@bp.post("/manage/<int:module_id>/videos/<int:video_id>/captions/<language>/remove")
+@trainer_required
+def remove_lesson_video_captions(module_id, video_id, language):
+    """Remove the video's captions in one language; those in the others stay."""
+    module = access.authored_module(module_id)
+    video = service.authored_video(module, video_id)
+    caption = captions_in(video.captions, language)
+    if caption is None:
+        abort(404)
+    record(
+        "lesson_video.captions_removed",
+        actor=current_user,
+        lesson_id=video.lesson_id,
+        video_id=video.id,
+        language=language,
+    )
+    remove_captions(caption)
+    db.session.commit()
+    flash(_("The captions in %(language)s are removed.", language=LANGUAGES[language]), "info")
     return _back(module.id, video.lesson_id)
 
 

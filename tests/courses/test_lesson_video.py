@@ -253,15 +253,16 @@ def test_only_people_who_may_read_the_lesson_fetch_the_video(
     # Another trainer cannot manage it either.
     other = app.test_client()
     Auth(other).login(create_user(role="trainer").email, PASSWORD)
-    removed = post_form(
-        other,
-        f"/courses/manage/{module_id}/videos/{video_id}/remove",
-        {},
-        form_url="/courses/manage",
-    )
-    assert removed.status_code == 404
+    for action in ("remove", "captions/en/remove"):
+        removed = post_form(
+            other,
+            f"/courses/manage/{module_id}/videos/{video_id}/{action}",
+            {},
+            form_url="/courses/manage",
+        )
+        assert removed.status_code == 404
     with app.app_context():
-        assert db.session.get(LessonVideo, video_id) is not None
+        assert [c.language for c in db.session.get(LessonVideo, video_id).captions] == ["en"]
 
 
 def test_a_view_counts_once_per_person_even_when_sent_together(
@@ -317,9 +318,32 @@ def test_captions_in_another_language_and_removal(app, client, create_user, less
     browser = learner_client(app, create_user, module_id)
     page = browser.get(f"/courses/modules/{module_id}/lessons/{lesson_id}").get_data(as_text=True)
     assert 'srclang="fr"' in page and 'srclang="en"' in page
+
+    # the English captions removed alone: the French ones stay
+    before = stored_count(app)
+    removed = post_form(
+        client,
+        f"/courses/manage/{module_id}/videos/{video_id}/captions/en/remove",
+        {},
+        form_url=edit,
+        follow_redirects=True,
+    )
+    assert "The captions in English are removed." in removed.get_data(as_text=True)
+    assert stored_count(app) == before - 1
+    page = browser.get(f"/courses/modules/{module_id}/lessons/{lesson_id}").get_data(as_text=True)
+    assert 'srclang="fr"' in page and 'srclang="en"' not in page
+    assert fetch(browser, f"/courses/videos/{video_id}/captions/en.vtt").status_code == 404
+    again = post_form(
+        client,
+        f"/courses/manage/{module_id}/videos/{video_id}/captions/en/remove",
+        {},
+        form_url=edit,
+    )
+    assert again.status_code == 404
+
     before = stored_count(app)
     post_form(client, f"/courses/manage/{module_id}/videos/{video_id}/remove", {}, form_url=edit)
-    assert stored_count(app) == before - 3  # the video and its two captions
+    assert stored_count(app) == before - 2  # the video and its French captions
     page = browser.get(f"/courses/modules/{module_id}/lessons/{lesson_id}").get_data(as_text=True)
     assert "<video" not in page and "data-video" not in page
     assert fetch(browser, f"/courses/videos/{video_id}").status_code == 404
