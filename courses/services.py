@@ -6,6 +6,7 @@ constraint or a conditional update, so that double clicks and two tabs cannot re
 """
 
 import random
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -42,6 +43,17 @@ class NotAllowed(Exception):
 
 
 # --- Authoring -----------------------------------------------------------------------------------
+
+
+#: a picture of the lesson shown in its text (``learnplatform.richtext.PLATFORM_IMAGE``)
+INLINE_PICTURE = re.compile(r"/courses/attachments/(\d+)/inline")
+
+
+def listed_attachments(lesson: Lesson) -> list[LessonAttachment]:
+    """The lesson's files to list under it for learners: those its text does not already show
+    as pictures."""
+    shown = {int(number) for number in INLINE_PICTURE.findall(lesson.body_html or "")}
+    return [attachment for attachment in lesson.attachments if attachment.id not in shown]
 
 
 def set_published(module: Module, published: bool) -> None:

@@ -198,6 +198,7 @@ def lesson(module_id, lesson_id):
             enrolment=enrolment,
             scorm=scorm,
             done=services.done_lesson_ids(enrolment),
+            files=services.listed_attachments(shown),
             previous=lessons[index - 1] if index > 0 else None,
             following=lessons[index + 1] if index + 1 < len(lessons) else None,
             post_test=services.quiz_of(found, "post_test"),

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from courses.models import LessonAttachment, Module
+from courses.models import Lesson, LessonAttachment, Module
 from learnplatform.extensions import db
 from learnplatform.storage import StoredFile
 from tests.courses.test_modules import build_module, lesson_ids
@@ -135,7 +135,20 @@ def test_attachments_are_checked_stored_and_served_safely(app, client, login_as,
     lesson_page = browser.get(f"/courses/modules/{module_id}/lessons/{lesson_id}").get_data(
         as_text=True
     )
-    assert "Résolution 2396.pdf" in lesson_page
+    assert "Résolution 2396.pdf" in lesson_page and "map.png" in lesson_page
+    # A picture shown in the text is not listed again under Files.
+    with app.app_context():
+        db.session.get(
+            Lesson, lesson_id
+        ).body_html = (
+            f'<p><img src="/courses/attachments/{attachment_ids[1]}/inline" alt="Sahel map"></p>'
+        )
+        db.session.commit()
+    lesson_page = browser.get(f"/courses/modules/{module_id}/lessons/{lesson_id}").get_data(
+        as_text=True
+    )
+    assert 'alt="Sahel map"' in lesson_page
+    assert "Résolution 2396.pdf" in lesson_page and "map.png" not in lesson_page
 
     download = fetch(browser, f"/courses/attachments/{attachment_ids[0]}")
     assert download.status_code == 200
