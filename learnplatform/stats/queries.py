@@ -125,17 +125,24 @@ def scope_and_filters(user, args: MultiDict) -> tuple[Scope, FilterForm, Filters
 
 
 # Conditions.
-def learner_conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    """Conditions on ``User`` for the slice of people."""
+def profile_conditions(filters: Filters, country, gender, agency_type) -> list[ColumnElement[bool]]:
+    """Conditions on the given profile columns (a person's, or the copy a survey response keeps)
+    for the slice of people: country, region, gender and agency type."""
     conditions = []
     if filters.country:
-        conditions.append(User.country == filters.country)
+        conditions.append(country == filters.country)
     if filters.region:
-        conditions.append(User.country.in_(countries_in(filters.region)))
+        conditions.append(country.in_(countries_in(filters.region)))
     if filters.gender:
-        conditions.append(User.gender == filters.gender)
+        conditions.append(gender == filters.gender)
     if filters.agency_type:
-        conditions.append(User.agency_type == filters.agency_type)
+        conditions.append(agency_type == filters.agency_type)
+    return conditions
+
+
+def learner_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """Conditions on ``User`` for the slice of people."""
+    conditions = profile_conditions(filters, User.country, User.gender, User.agency_type)
     if filters.organisation:
         pattern = "%" + _escaped(filters.organisation.lower()) + "%"
         conditions.append(func.lower(User.organisation).like(pattern, escape="\\"))

@@ -39,10 +39,10 @@ from irooms.models import Room
 from learnplatform.accounts.models import User
 from learnplatform.choices import AGENCY_TYPES, GENDERS, LANGUAGES, country_names
 from learnplatform.extensions import db
-from learnplatform.regions import countries_in, region_names, region_of
+from learnplatform.regions import region_names, region_of
 from learnplatform.search import MAX_WORDS, fold
 from learnplatform.stats.filters import Filters
-from learnplatform.stats.queries import Scope
+from learnplatform.stats.queries import Scope, profile_conditions
 from learnplatform.stats.tables import Table
 from learnplatform.surveys.models import (
     ANONYMITY_THRESHOLD,
@@ -172,15 +172,9 @@ def response_conditions(filters: Filters) -> list[ColumnElement[bool]]:
         conditions.append(SurveyResponse.submitted_on >= filters.start)
     if filters.end:
         conditions.append(SurveyResponse.submitted_on <= filters.end)
-    if filters.country:
-        conditions.append(SurveyResponse.country == filters.country)
-    if filters.region:
-        conditions.append(SurveyResponse.country.in_(countries_in(filters.region)))
-    if filters.gender:
-        conditions.append(SurveyResponse.gender == filters.gender)
-    if filters.agency_type:
-        conditions.append(SurveyResponse.agency_type == filters.agency_type)
-    return conditions
+    return conditions + profile_conditions(
+        filters, SurveyResponse.country, SurveyResponse.gender, SurveyResponse.agency_type
+    )
 
 
 def invitation_conditions(filters: Filters) -> list[ColumnElement[bool]]:
@@ -191,15 +185,7 @@ def invitation_conditions(filters: Filters) -> list[ColumnElement[bool]]:
         conditions.append(SurveyInvitation.created_at >= filters.since)
     if filters.before:
         conditions.append(SurveyInvitation.created_at < filters.before)
-    if filters.country:
-        conditions.append(User.country == filters.country)
-    if filters.region:
-        conditions.append(User.country.in_(countries_in(filters.region)))
-    if filters.gender:
-        conditions.append(User.gender == filters.gender)
-    if filters.agency_type:
-        conditions.append(User.agency_type == filters.agency_type)
-    return conditions
+    return conditions + profile_conditions(filters, User.country, User.gender, User.agency_type)
 
 
 # Figures.

@@ -183,23 +183,12 @@ def survey_texts(survey_id, question_id):
     form, filters = read_survey_filters(request.args)
     words = request.args.get("q", "")[:SEARCH_LENGTH]
     after = request.args.get("after", "")[:32]
-    if filters is None or reading.difference:
-        return render_template(
-            "surveys/results_texts.html",
-            survey=survey,
-            question=question,
-            reading=reading,
-            languages=LANGUAGES,
-            form=form,
-            filters=filters,
-            found=None,
-            words=words,
-        ), 400 if filters is None else 200
-    found = results.combined_figures(reading.counted, filters)
-    page, following = ([], None)
-    if not found.withheld:
-        index = survey.questions.index(question)
-        page, following = results.version_texts(reading.counted, index, filters, words, after)
+    found, page, following = None, [], None
+    if filters is not None and not reading.difference:
+        found = results.combined_figures(reading.counted, filters)
+        if not found.withheld:
+            index = survey.questions.index(question)
+            page, following = results.version_texts(reading.counted, index, filters, words, after)
     return render_template(
         "surveys/results_texts.html",
         survey=survey,
@@ -214,7 +203,7 @@ def survey_texts(survey_id, question_id):
         page=page,
         following=following,
         first_page=not after,
-    )
+    ), 400 if filters is None else 200
 
 
 @bp.get("/<int:survey_id>/results/export/<dataset>.<fmt>")

@@ -336,11 +336,12 @@ def open_as(page, site: Site, name: str, language: str) -> None:
         )
 
 
-def axe_violations(page) -> list[dict]:
-    """What axe-core finds against WCAG 2.1 A and AA on the page as it stands."""
+def axe_violations(page, within: str | None = None) -> list[dict]:
+    """What axe-core finds against WCAG 2.1 A and AA on the page as it stands, or in the part
+    of it the CSS selector ``within`` names."""
     page.evaluate(axe_source())
     return page.evaluate(
-        """(tags) => axe.run(document, {runOnly: {type: "tag", values: tags}})
+        """([tags, within]) => axe.run(within || document, {runOnly: {type: "tag", values: tags}})
             .then((results) => results.violations.map((rule) => ({
                 id: rule.id, impact: rule.impact, help: rule.help, helpUrl: rule.helpUrl,
                 nodes: rule.nodes.map((node) => ({
@@ -348,7 +349,7 @@ def axe_violations(page) -> list[dict]:
                     summary: node.failureSummary,
                 })),
             })))""",
-        WCAG_21_AA,
+        [WCAG_21_AA, within],
     )
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from learnplatform.audit import utcnow
 from tests.browser.conftest import shots_at_widths
-from tests.browser.test_accessibility import BLOCKING, WCAG_21_AA, axe_source, described
+from tests.browser.test_accessibility import BLOCKING, axe_violations, described
 from tests.browser.test_modules_browser import log_in
 from tests.learnplatform.test_homes import (
     add_module,
@@ -21,18 +21,7 @@ WIDTHS = {"1280": 1280, "390": 390}
 def assert_accessible(page, where: str) -> None:
     """axe-core finds nothing serious or critical in the home's content (the header is the
     accessibility test's to check, on every page)."""
-    page.evaluate(axe_source())
-    violations = page.evaluate(
-        """(tags) => axe.run("#main", {runOnly: {type: "tag", values: tags}})
-            .then((results) => results.violations.map((rule) => ({
-                id: rule.id, impact: rule.impact, help: rule.help, helpUrl: rule.helpUrl,
-                nodes: rule.nodes.map((node) => ({
-                    target: node.target.join(" "), html: node.html,
-                    summary: node.failureSummary,
-                })),
-            })))""",
-        WCAG_21_AA,
-    )
+    violations = axe_violations(page, "#main")
     blocking = [rule for rule in violations if rule["impact"] in BLOCKING]
     assert not blocking, described(where, blocking)
 

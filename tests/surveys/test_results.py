@@ -55,22 +55,28 @@ def build_survey(
             room_id=room_id,
             months=months,
         )
-        for position, (kind, text, choices) in enumerate(QUESTIONS, start=1):
-            survey.questions.append(
-                SurveyQuestion(
-                    position=position,
-                    kind=kind,
-                    text=text,
-                    required=kind not in ("multiple", "long_text"),
-                    choices=[
-                        SurveyChoice(position=number, text=choice)
-                        for number, choice in enumerate(choices, start=1)
-                    ],
-                )
-            )
+        survey.questions = questions_from(QUESTIONS)
         db.session.add(survey)
         db.session.commit()
         return survey.id
+
+
+def questions_from(questions) -> list[SurveyQuestion]:
+    """``SurveyQuestion`` rows with their choices from ``(kind, text, choices)``, the multiple
+    choice and long text optional."""
+    return [
+        SurveyQuestion(
+            position=position,
+            kind=kind,
+            text=text,
+            required=kind not in ("multiple", "long_text"),
+            choices=[
+                SurveyChoice(position=number, text=choice)
+                for number, choice in enumerate(choices, start=1)
+            ],
+        )
+        for position, (kind, text, choices) in enumerate(questions, start=1)
+    ]
 
 
 def answer(app, survey_id, user, values, *, day=None, asked=True):

@@ -19,10 +19,10 @@ from learnplatform.accounts.models import User
 from learnplatform.audit import AuditEvent
 from learnplatform.extensions import db
 from learnplatform.surveys import services
-from learnplatform.surveys.models import Survey, SurveyChoice, SurveyQuestion
+from learnplatform.surveys.models import Survey
 from tests.courses.test_modules import build_module
 from tests.helpers import count_queries
-from tests.surveys.test_results import QUESTIONS, api_get, log_in
+from tests.surveys.test_results import QUESTIONS, api_get, log_in, questions_from
 
 WITHHELD = "fewer than 5 responses match these filters"
 COMBINED_WITHHELD = "One of these language versions is anonymous"
@@ -64,19 +64,7 @@ def build_version(app, module_id, *, language="en", questions=QUESTIONS, anonymo
             purpose="evaluation",
             module_id=module_id,
         )
-        for position, (kind, text, choices) in enumerate(questions, start=1):
-            survey.questions.append(
-                SurveyQuestion(
-                    position=position,
-                    kind=kind,
-                    text=text,
-                    required=kind not in ("multiple", "long_text"),
-                    choices=[
-                        SurveyChoice(position=number, text=choice)
-                        for number, choice in enumerate(choices, start=1)
-                    ],
-                )
-            )
+        survey.questions = questions_from(questions)
         db.session.add(survey)
         db.session.flush()
         if of is not None:
