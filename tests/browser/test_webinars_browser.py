@@ -90,6 +90,8 @@ def test_a_practitioner_watches_seeks_and_downloads_a_recording(
     page.get_by_role("link", name="Chemical precursors: controls and prosecutions").click()
     player = page.locator("video#recording-player")
     player.wait_for()
+    # The player's script tells the platform of a play: wait for it before playing.
+    page.wait_for_load_state("load")
     with page.expect_response(lambda r: r.url.endswith("/played")) as told:
         page.evaluate("document.getElementById('recording-player').muted = true")
         # Not awaited: play()'s promise is settled by the player, not by the page.
