@@ -30,7 +30,7 @@ def test_register_confirm_logout_and_login_again(app, live_server, page):
     page.get_by_role("heading", name="Welcome, Fatima Abubakar").wait_for()
 
     # The menu opens through Bootstrap: wait for the page's scripts before opening it.
-    page.wait_for_load_state("load")
+    page.wait_for_function("document.readyState === 'complete'")
     page.get_by_role("button", name="Fatima Abubakar").click()
     page.get_by_role("button", name="Log out").click()
     page.get_by_text("You have logged out.").wait_for()

@@ -44,7 +44,9 @@ def log_in(page, live_server: str, email: str, name: str) -> None:
 
 
 def log_out(page, name: str) -> None:
-    page.wait_for_load_state("load")  # the menu opens through Bootstrap
+    # The menu opens through Bootstrap: wait for the page's scripts. Asked of the page itself,
+    # since after a download Playwright may wait for a load that never comes.
+    page.wait_for_function("document.readyState === 'complete'")
     page.get_by_role("button", name=name).click()
     page.get_by_role("button", name="Log out").click()
     page.get_by_text("You have logged out.").wait_for()
