@@ -54,10 +54,30 @@ def tr(app, language: str, text: str, **variables) -> str:
         return gettext(text, **variables)
 
 
+def closed_when_sent(app):
+    """``app`` whose answers are closed once sent, or when the server lets go of them.
+
+    Werkzeug's server closes an answer after reading what is left of the request; when the
+    browser has already dropped the connection (a page left mid-load), that read fails first and
+    the answer's open file (a static file's) is left to the garbage collector, which warns of it
+    in whichever test is running then.
+    """
+
+    def served(environ, start_response):
+        answer = app(environ, start_response)
+        try:
+            yield from answer
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+
+    return served
+
+
 @contextmanager
 def serving(app):
     """``app`` served over real HTTP on a free port, in a thread of this process."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, closed_when_sent(app), threaded=True)
     # Requests still being answered when the test ends hold database connections: the teardown
     # lets them finish before the database goes, or their connections would outlive its pool.
     answering: set[threading.Thread] = set()
