@@ -9,10 +9,14 @@ was given, and country, region, gender and agency type to what the respondent's 
 then (kept on the response). Response rates count invitations made in the period, and of them
 those answered, by the person's profile now (an anonymous response cannot be joined to them).
 
-Anonymity: for an anonymous survey, when fewer than ``ANONYMITY_THRESHOLD`` responses match the
-filters, nothing is shown (``withheld``): neither figures nor texts nor who responded, so that no
-filter (a country with two respondents) can single a person out. Breakdowns of who responded
-merge the groups smaller than the threshold into one row, itself left out while it is smaller.
+Anonymity: for an anonymous survey, when the responses that match the filters may have come
+from fewer than ``ANONYMITY_THRESHOLD`` people, nothing is shown (``withheld``): neither figures
+nor texts nor who responded, so that no filter (a country with two respondents) can single a
+person out. A person answers a session survey once per session, so responses are not people:
+the fewest people who can have given them (``fewest_people``) is read from how many times each
+participant answered, which the participations hold without saying which responses were theirs.
+Breakdowns of who responded merge the groups too small to show into one row, itself left out
+while it is too small.
 
 Language versions (surveys sharing a ``family_id``) can be read together: their responses,
 invitations and participations are counted as those of the survey looked at, questions matched by
@@ -28,6 +32,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
+from math import ceil
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -266,6 +271,8 @@ class SurveyFigures:
     questions: list[QuestionFigures] = field(default_factory=list)
     #: the surveys counted: ``survey`` alone, or it and its language versions
     surveys: list[Survey] = field(default_factory=list)
+    #: of an anonymous survey, how many people answered how many times (``answers_per_person``)
+    answers_per_person: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self):
         if not self.surveys:
@@ -285,10 +292,59 @@ class SurveyFigures:
     def survey_ids(self) -> list[int]:
         return [survey.id for survey in self.surveys]
 
+    def too_few(self, responses: int) -> bool:
+        """Whether ``responses`` of these surveys' responses may not be shown, even counted: they
+        are anonymous and may have come from fewer than ``ANONYMITY_THRESHOLD`` people."""
+        return self.anonymous and too_few(self.answers_per_person, responses)
+
     @property
     def response_rate(self) -> float | None:
         """Percent of those asked who answered, one decimal; None when nobody was asked."""
         return round(100 * self.answered / self.asked, 1) if self.asked else None
+
+
+def answers_per_person(survey_ids, *, each: bool = False) -> dict[int | None, dict[int, int]]:
+    """How many people answered ``survey_ids`` (a list, or a query of ids) how many times, from
+    their participations: ``{None: {1: 40, 3: 2}}`` when forty answered once and two thrice (one
+    survey after each of three live sessions); with ``each``, each survey on its own, keyed by its
+    id. One query, whose rows are one per number of times, not per person."""
+    owner = [SurveyParticipation.user_id]
+    if each:
+        owner.insert(0, SurveyParticipation.survey_id)
+    per_person = (
+        select(*owner, func.count().label("answers"))
+        .where(SurveyParticipation.survey_id.in_(survey_ids))
+        .group_by(*owner)
+        .subquery()
+    )
+    keys = [per_person.c.survey_id] if each else []
+    found: dict[int | None, dict[int, int]] = defaultdict(dict)
+    for *key, answers, people in db.session.execute(
+        select(*keys, per_person.c.answers, func.count()).group_by(*keys, per_person.c.answers)
+    ):
+        found[key[0] if key else None][answers] = people
+    return found
+
+
+def fewest_people(answers_per_person: dict[int, int], responses: int) -> int:
+    """The fewest people who can have given ``responses`` of the responses that
+    ``answers_per_person`` (``{2: 3}``: three people answered twice) counts: those who answered
+    most, first. Responses beyond them (of people since deleted, whose participations went with
+    them) count as given by people who answered as often as the most."""
+    people = 0
+    for answers, count in sorted(answers_per_person.items(), reverse=True):
+        if responses <= answers * count:
+            return people + ceil(responses / answers)
+        responses -= answers * count
+        people += count
+    return people + ceil(responses / max(answers_per_person, default=1))
+
+
+def too_few(answers_per_person: dict[int, int], responses: int) -> bool:
+    """Whether ``responses`` may have come from fewer than ``ANONYMITY_THRESHOLD`` people."""
+    return responses < ANONYMITY_THRESHOLD or (
+        fewest_people(answers_per_person, responses) < ANONYMITY_THRESHOLD
+    )
 
 
 def _percent(part: int, whole: int) -> float | None:
@@ -338,11 +394,19 @@ class _Counts:
     rates: dict[int, tuple[int, int]]
     #: question id -> its first free-text answers, (key, text, day)
     first_texts: dict[int, list[tuple]]
+    #: survey id (the first's, counted together) -> ``answers_per_person``, of anonymous ones
+    per_person: dict[int, dict[int, int]]
 
 
-def _count(survey_ids: list[int], filters: Filters, texts: bool) -> _Counts:
-    """The counts of the responses to ``survey_ids`` matching ``filters``: four queries, five
-    with ``texts``."""
+def _count(surveys: list[Survey], filters: Filters, texts: bool, together: bool) -> _Counts:
+    """The counts of the responses to ``surveys`` matching ``filters``, each survey on its own
+    or all ``together``: four queries, five with ``texts``, one more when one is anonymous."""
+    survey_ids = [survey.id for survey in surveys]
+    anonymous = [survey.id for survey in surveys if survey.anonymous]
+    if together:
+        per_person = {survey_ids[0]: answers_per_person(survey_ids)[None]} if anonymous else {}
+    else:
+        per_person = answers_per_person(anonymous, each=True) if anonymous else {}
     matching = [SurveyResponse.survey_id.in_(survey_ids), *response_conditions(filters)]
     respondents = dict(
         db.session.execute(
@@ -375,6 +439,7 @@ def _count(survey_ids: list[int], filters: Filters, texts: bool) -> _Counts:
         answered,
         _response_rates(survey_ids, filters),
         _first_texts(survey_ids, filters) if texts else {},
+        per_person,
     )
 
 
@@ -389,7 +454,8 @@ def _figures(surveys: list[Survey], counts: _Counts) -> SurveyFigures:
         asked, answered = counts.rates.get(survey.id, (0, 0))
         found.asked += asked
         found.answered += answered
-    found.withheld = found.anonymous and found.respondents < ANONYMITY_THRESHOLD
+    found.answers_per_person = counts.per_person.get(first.id, {})
+    found.withheld = found.too_few(found.respondents)
     if found.withheld:
         return found
     for index, question in enumerate(first.questions):
@@ -428,7 +494,7 @@ def survey_figures(
     answers of each text question. Five queries, whatever the number of surveys and responses."""
     if not surveys:
         return []
-    counts = _count([survey.id for survey in surveys], filters, texts)
+    counts = _count(surveys, filters, texts, together=False)
     return [_figures([survey], counts) for survey in surveys]
 
 
@@ -438,15 +504,16 @@ def combined_figures(
     """The results of ``surveys``, a survey and its language versions whose questions match
     (``structure_difference`` says None), counted together as the first's: its questions and
     choices, the responses, invitations and participations of all. Withheld when one is
-    anonymous and fewer than ``ANONYMITY_THRESHOLD`` responses of all of them match. Five
-    queries, whatever the number of versions and responses."""
-    return _figures(surveys, _count([survey.id for survey in surveys], filters, texts))
+    anonymous and the responses of all of them that match may have come from fewer than
+    ``ANONYMITY_THRESHOLD`` people. Six queries, whatever the number of versions and
+    responses."""
+    return _figures(surveys, _count(surveys, filters, texts, together=True))
 
 
 def withheld(surveys: list[Survey], filters: Filters) -> SurveyFigures:
     """``surveys`` as ``combined_figures`` names them, without their figures: only whether they
     are withheld, from one count of the matching responses (what an export of the responses or
-    the free-text answers needs before its first row)."""
+    the free-text answers needs before its first row), and of how many times people answered."""
     found = SurveyFigures(surveys[0], surveys=list(surveys))
     if found.anonymous:
         found.respondents = db.session.scalar(
@@ -454,7 +521,9 @@ def withheld(surveys: list[Survey], filters: Filters) -> SurveyFigures:
                 SurveyResponse.survey_id.in_(found.survey_ids), *response_conditions(filters)
             )
         )
-        found.withheld = found.respondents < ANONYMITY_THRESHOLD
+        if found.respondents >= ANONYMITY_THRESHOLD:
+            found.answers_per_person = answers_per_person(found.survey_ids)[None]
+        found.withheld = found.too_few(found.respondents)
     return found
 
 
@@ -612,8 +681,9 @@ def _group_name(group: str):
 
 def respondent_breakdowns(found: SurveyFigures, filters: Filters) -> dict[str, list[Group]]:
     """Who responded among the matching responses, by each of ``BREAKDOWNS``, the largest
-    group first; one query. In an anonymous survey, the groups under the threshold are merged
-    into one row, itself left out while under it; nothing at all when ``found`` is withheld.
+    group first; one query. In an anonymous survey, the groups that may hold fewer than
+    ``ANONYMITY_THRESHOLD`` people are merged into one row, itself left out while it may; nothing
+    at all when ``found`` is withheld.
     Language versions read together are counted together."""
     if found.withheld or not found.respondents:
         return {}
@@ -642,9 +712,9 @@ def respondent_breakdowns(found: SurveyFigures, filters: Filters) -> dict[str, l
             for key, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0]))
         ]
         if found.anonymous:
-            shown = [row for row in rows if row.respondents >= ANONYMITY_THRESHOLD]
-            merged = sum(row.respondents for row in rows if row.respondents < ANONYMITY_THRESHOLD)
-            if merged >= ANONYMITY_THRESHOLD:
+            shown = [row for row in rows if not found.too_few(row.respondents)]
+            merged = sum(row.respondents for row in rows if found.too_few(row.respondents))
+            if merged and not found.too_few(merged):
                 shown.append(
                     Group(OTHER, _("Other (fewer than 5 each)"), merged, _percent(merged, total))
                 )
@@ -898,11 +968,11 @@ KIND_NAMES = {
 
 
 # For the donor report.
-def _surveys_in(
-    scope: Scope, purposes: tuple[str, ...], filters: Filters, module_ids=None, room_ids=None
-) -> list[Survey]:
-    """The surveys of ``purposes`` in ``scope``, restricted to ``module_ids`` and ``room_ids``
-    (None: every one) and to the filters' module, with questions and choices."""
+def _report_surveys(
+    scope: Scope, purposes, filters: Filters, module_ids=None, room_ids=None
+) -> list[ColumnElement[bool]]:
+    """Conditions on ``Survey``: of ``purposes`` in ``scope``, of ``module_ids`` and
+    ``room_ids`` (None: every one) and of the filters' module."""
     conditions = [survey_scope(scope), Survey.purpose.in_(purposes)]
     if filters.module:
         conditions.append(Survey.module_id == filters.module)
@@ -910,11 +980,19 @@ def _surveys_in(
         conditions.append(or_(Survey.module_id.in_(list(module_ids)), Survey.module_id.is_(None)))
     if room_ids is not None:
         conditions.append(or_(Survey.room_id.in_(list(room_ids)), Survey.room_id.is_(None)))
+    return conditions
+
+
+def _surveys_in(
+    scope: Scope, purposes: tuple[str, ...], filters: Filters, module_ids=None, room_ids=None
+) -> list[Survey]:
+    """The surveys of ``purposes`` in ``scope``, restricted to ``module_ids`` and ``room_ids``
+    (None: every one) and to the filters' module, with questions and choices."""
     return list(
         db.session.scalars(
             select(Survey)
             .outerjoin(Module, Module.id == Survey.module_id)
-            .where(*conditions)
+            .where(*_report_surveys(scope, purposes, filters, module_ids, room_ids))
             .order_by(Module.title, Survey.months, Survey.language, Survey.id)
             .options(
                 selectinload(Survey.questions).selectinload(SurveyQuestion.choices),
@@ -927,27 +1005,26 @@ def _surveys_in(
 def satisfaction(filters: Filters, scope: Scope, module_ids=None, room_ids=None) -> dict:
     """Reaction over the evaluations (of modules) and session surveys (of rooms) in ``scope``:
     the responses matching ``filters``, the mean of their 1-5 agreement answers, and the mean
-    and recommendation score of their 0-10 answers. Withheld (figures None) when fewer than
-    ``ANONYMITY_THRESHOLD`` responses match and one of them is anonymous. Two queries."""
+    and recommendation score of their 0-10 answers. Withheld (figures None) when one of them is
+    anonymous and they may have come from fewer than ``ANONYMITY_THRESHOLD`` people. Three
+    queries."""
     purposes = []
     if module_ids is None or module_ids:
         purposes.append("evaluation")
     if (room_ids is None or room_ids) and not filters.module:
         purposes.append("session")
-    conditions = [survey_scope(scope), Survey.purpose.in_(purposes), *response_conditions(filters)]
-    if filters.module:
-        conditions.append(Survey.module_id == filters.module)
-    if module_ids is not None:
-        conditions.append(or_(Survey.module_id.in_(list(module_ids)), Survey.module_id.is_(None)))
-    if room_ids is not None:
-        conditions.append(or_(Survey.room_id.in_(list(room_ids)), Survey.room_id.is_(None)))
+    surveys = _report_surveys(scope, purposes, filters, module_ids, room_ids)
+    conditions = [*surveys, *response_conditions(filters)]
     respondents, anonymous = db.session.execute(
         select(func.count(), func.count().filter(Survey.anonymous))
         .select_from(SurveyResponse)
         .join(Survey, Survey.id == SurveyResponse.survey_id)
         .where(*conditions)
     ).one()
-    withheld = bool(anonymous) and respondents < ANONYMITY_THRESHOLD
+    withheld = bool(anonymous) and (
+        respondents < ANONYMITY_THRESHOLD
+        or too_few(answers_per_person(select(Survey.id).where(*surveys))[None], respondents)
+    )
     answer = {
         "respondents": respondents,
         "withheld": withheld,

@@ -233,8 +233,8 @@ def export_results(survey_id, dataset, fmt):
     if found.withheld:
         flash(
             _(
-                "Fewer than %(number)d responses match: nothing of this anonymous survey can be "
-                "downloaded.",
+                "The matching responses may have come from fewer than %(number)d people: "
+                "nothing of this anonymous survey can be downloaded.",
                 number=ANONYMITY_THRESHOLD,
             ),
             "info",

@@ -29,7 +29,7 @@ from tests.courses.test_modules import build_module
 from tests.helpers import count_queries
 
 BASE = "https://learning.example.org"
-WITHHELD = "fewer than 5 responses match these filters"
+WITHHELD = "may have come from fewer than 5 people, so no results are shown"
 
 #: (kind, text, choices) of the survey the tests build
 QUESTIONS = [
@@ -79,9 +79,10 @@ def questions_from(questions) -> list[SurveyQuestion]:
     ]
 
 
-def answer(app, survey_id, user, values, *, day=None, asked=True):
+def answer(app, survey_id, user, values, *, day=None, asked=True, occasion=0):
     """``user`` answers through ``services.respond``: ``values`` is (agreement, recommendation,
-    single choice, [multiple choices], text or None); ``day`` backdates the response."""
+    single choice, [multiple choices], text or None); ``day`` backdates the response;
+    ``occasion`` is the live session a session survey is answered about."""
     with app.app_context():
         survey = db.session.get(Survey, survey_id)
         questions = survey.questions
@@ -97,10 +98,10 @@ def answer(app, survey_id, user, values, *, day=None, asked=True):
             ]
         )
         if asked:
-            services.ask(survey, user.id)
+            services.ask(survey, user.id, occasion)
         read = services.read_answers(survey, form)
         assert not read.errors, read.errors
-        response = services.respond(survey, db.session.get(User, user.id), read)
+        response = services.respond(survey, db.session.get(User, user.id), read, occasion)
         if day:
             response.submitted_on = day
         db.session.commit()
@@ -148,6 +149,16 @@ def world(app, create_user):
         "survey_id": survey_id,
         "learners": learners,
     }
+
+
+def hosted_room(app, host) -> int:
+    """A room hosted by ``host``, its id."""
+    with app.app_context():
+        room = Room(name="Sahel prosecutors", description="", language="fr", theme="cooperation")
+        room.memberships = [Membership(user_id=host.id, role="host")]
+        db.session.add(room)
+        db.session.commit()
+        return room.id
 
 
 def log_in(client, auth, user):
@@ -288,6 +299,58 @@ def test_small_groups_are_merged_into_one_row_once_it_reaches_five(
     assert "Niger" not in who and "Mali" not in who
 
 
+def test_five_answers_of_one_person_after_five_sessions_show_nothing(
+    app, client, auth, create_user
+):
+    """A session survey is answered once per live session: one Malian's five responses are
+    not five respondents, and show nothing of her anywhere; four Kenyans more make five people,
+    and the breakdowns still hide her among them."""
+    host = create_user(role="trainer")
+    room_id = hosted_room(app, host)
+    survey_id = build_survey(app, room_id=room_id, purpose="session")
+    regular = create_user(country="ML")
+    for session in range(1, 6):
+        values = (1, 1, "Post-test", [], f"Secret of session {session}")
+        answer(app, survey_id, regular, values, occasion=session)
+    log_in(client, auth, host)
+    base = f"/surveys/{survey_id}/results"
+    html = client.get(base).get_data(as_text=True)
+    assert WITHHELD in html and "Secret of session" not in html
+    assert "data-average" not in html and "data-breakdown" not in html
+    for dataset in ("responses", "texts", "distribution"):
+        assert client.get(f"{base}/export/{dataset}.csv").status_code == 302
+    api = api_get(app, create_user(role="administrator"), f"/api/v1{base}")
+    assert api.json["withheld"] is True and api.json["questions"] == []
+    with app.app_context():
+        scope = queries.scope_of(db.session.get(User, host.id))
+        assert results.satisfaction(Filters(), scope)["withheld"] is True
+
+    for _ in range(4):
+        answer(app, survey_id, create_user(country="KE"), SIX[1], occasion=1)
+    html = client.get(base).get_data(as_text=True)
+    assert "data-withheld" not in html and "Secret of session" in html
+    who = html.split("Who responded")[1]
+    assert "Mali" not in who and "Kenya" not in who  # five responses each: fewer than five people
+    assert "Other (fewer than 5 each)" in who  # nine responses of at least five people
+    with app.app_context():
+        assert results.satisfaction(Filters(), scope)["withheld"] is False
+
+
+@pytest.mark.parametrize(
+    ("answers_per_person", "responses", "people"),
+    [
+        ({}, 3, 3),  # nobody's participation left: one each
+        ({1: 40}, 7, 7),
+        ({1: 40, 3: 2}, 7, 3),  # the two who answered thrice, and one more
+        ({5: 1, 1: 4}, 9, 5),
+        ({2: 3}, 10, 5),  # four beyond the participations, as if of people who answered twice
+        ({2: 3}, 0, 0),
+    ],
+)
+def test_the_fewest_people_who_can_have_given_some_responses(answers_per_person, responses, people):
+    assert results.fewest_people(answers_per_person, responses) == people
+
+
 # Free text.
 def test_free_text_answers_are_paged_and_searched_without_accents(app, client, auth, world):
     log_in(client, auth, world["trainer"])
@@ -328,12 +391,7 @@ def test_only_the_modules_trainer_and_administrators_see_the_results(app, client
 
 def test_a_rooms_host_sees_its_session_survey(app, client, auth, world, create_user):
     host = create_user(role="trainer")
-    with app.app_context():
-        room = Room(name="Sahel prosecutors", description="", language="fr", theme="cooperation")
-        room.memberships = [Membership(user_id=host.id, role="host")]
-        db.session.add(room)
-        db.session.commit()
-        room_id = room.id
+    room_id = hosted_room(app, host)
     survey_id = build_survey(app, room_id=room_id, purpose="session")
     log_in(client, auth, host)
     listed = client.get("/surveys/results/").get_data(as_text=True)

@@ -24,7 +24,7 @@ from tests.courses.test_modules import build_module
 from tests.helpers import count_queries
 from tests.surveys.test_results import QUESTIONS, api_get, log_in, questions_from
 
-WITHHELD = "fewer than 5 responses match these filters"
+WITHHELD = "may have come from fewer than 5 people, so no results are shown"
 COMBINED_WITHHELD = "One of these language versions is anonymous"
 
 #: the French version of ``QUESTIONS``: the same kinds, the same number of choices
