@@ -241,7 +241,7 @@ def test_the_header_holds_on_one_row(app, live_server, browser, create_user, lan
             if page.locator("html").get_attribute("lang") != language:
                 page.locator("#main-nav button.dropdown-toggle").click()
                 page.locator(f"button[name=language][value={language}]").click()
-                page.wait_for_function(f"document.documentElement.lang === '{language}'")
+                page.wait_for_function(f"() => document.documentElement.lang === '{language}'")
         else:
             log_in(page, live_server, person.email)
         assert page.locator("html").get_attribute("lang") == language

@@ -41,7 +41,7 @@ def test_a_learner_answers_the_evaluation_and_receives_the_certificate(
     page.get_by_role("button", name="Send my answers").click()
     summary = page.locator("[data-error-summary]")
     summary.wait_for()
-    page.wait_for_function("document.activeElement.hasAttribute('data-error-summary')")
+    page.wait_for_function("() => document.activeElement.hasAttribute('data-error-summary')")
     assert "Answer this question." in summary.inner_text()
     shots_at_widths(page, "survey-respond-errors-en", WIDTHS)
 

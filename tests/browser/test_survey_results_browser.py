@@ -36,7 +36,7 @@ def test_a_trainer_reads_a_surveys_results(app, live_server, page, create_user):
     assert charts.count() == 4  # agreement, recommendation, single and multiple choice
     page.wait_for_function(
         # (the chart library may still be loading: no Chart yet is not drawn yet)
-        "window.Chart && [...document.querySelectorAll('canvas[data-chart]')]"
+        "() => window.Chart && [...document.querySelectorAll('canvas[data-chart]')]"
         ".every(c => Chart.getChart(c))"
     )
     assert page.locator("[data-figure='1']").inner_text() == "8"

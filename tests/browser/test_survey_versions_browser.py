@@ -34,7 +34,7 @@ def test_a_trainer_reads_an_evaluation_with_its_language_versions(app, live_serv
     french_answer = page.locator("[lang='fr']", has_text="Plus de cas pratiques du Sahel.")
     expect(french_answer.first).to_be_visible()
     page.wait_for_function(
-        "window.Chart && [...document.querySelectorAll('canvas[data-chart]')]"
+        "() => window.Chart && [...document.querySelectorAll('canvas[data-chart]')]"
         ".every(c => Chart.getChart(c))"
     )
     assert page.console_errors == []
