@@ -21,6 +21,12 @@ def _json(document: dict, media_type: str = "application/json", max_age: int = P
     return response
 
 
+def _published_or_abort(number: int) -> None:
+    """404 unless key ``number`` is published; 410 when it was withdrawn."""
+    if number not in credentials.key_numbers():
+        abort(410 if number in credentials.key_numbers(withdrawn=True) else 404)
+
+
 # Registered in this order (decorators apply from the bottom) so that url_for gives the JSON
 # one unless asked for ``as_jwt=True``.
 @bp.get("/certificates/<int:certificate_id>/credential.jwt", defaults={"as_jwt": True})
@@ -52,20 +58,20 @@ def credential_issuer():
     return _json(credentials.issuer_document(), "application/ld+json")
 
 
-@verify_bp.get("/credentials/issuer/keys/<key_id>")
+@verify_bp.get("/credentials/issuer/keys/<int:key_id>")
 def credential_issuer_key(key_id):
-    """Anyone: the public key that signatures with this ``kid`` verify against, as a JWK."""
-    if key_id != credentials.KEY_ID:
-        abort(404)
-    return _json(credentials.public_key(), "application/jwk+json")
+    """Anyone: the public key that signatures with this ``kid`` verify against, as a JWK; 410
+    for a key withdrawn (``flask credentials-key --withdraw``)."""
+    _published_or_abort(key_id)
+    return _json(credentials.public_key(key_id), "application/jwk+json")
 
 
 @verify_bp.get("/credentials/status/<int:list_id>")
 def credential_status_list(list_id):
-    """Anyone: the signed list of revoked credentials (a Bitstring Status List)."""
-    if list_id != credentials.STATUS_LIST_ID:
-        abort(404)
-    response = Response(credentials.signed_status_list(), mimetype=credentials.MEDIA_TYPE)
+    """Anyone: the list of revoked credentials (a Bitstring Status List) signed with the key of
+    the same number, which the credentials that key signs name; 410 once it is withdrawn."""
+    _published_or_abort(list_id)
+    response = Response(credentials.signed_status_list(list_id), mimetype=credentials.MEDIA_TYPE)
     response.headers["Cache-Control"] = f"public, max-age={credentials.STATUS_LIST_CACHE_SECONDS}"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

@@ -1,12 +1,13 @@
 """Certificates as Open Badges 3.0 credentials (W3C Verifiable Credentials 2.0).
 
-Each certificate becomes an ``OpenBadgeCredential`` secured as a VC-JWT (VC-JOSE-COSE: a
-compact JWS, ``alg`` EdDSA over Ed25519, media type ``application/vc+jwt``), signed with the
-platform's key (``CREDENTIALS_KEY_FILE``, made once by ``flask credentials-key``). The issuer's
-profile and public key, and the list of revoked certificates (a Bitstring Status List, itself a
-signed credential), are published at stable addresses (``courses.credential_views``). Nothing
-here reads a JSON-LD context: a VC-JWT is verified on its signature, so no context is fetched
-from the network. Why this securing and not a Data Integrity proof: docs/standards.md.
+Each certificate becomes an ``OpenBadgeCredential`` secured as a VC-JWT (VC-JOSE-COSE: a compact
+JWS, ``alg`` EdDSA over Ed25519, media type ``application/vc+jwt``), signed with the platform's
+newest key (``CREDENTIALS_KEY_FILE``, made once by ``flask credentials-key``, and the keys made
+beside it by ``--rotate``). The issuer's profile and public keys, and the list of revoked
+certificates (a Bitstring Status List, itself a signed credential), are published at stable
+addresses (``courses.credential_views``). Nothing here reads a JSON-LD context: a VC-JWT is verified
+on its signature, so no context is fetched from the network. Why this securing and not a Data
+Integrity proof: docs/standards.md.
 """
 
 import base64
@@ -38,10 +39,8 @@ VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 #: the media type of a credential secured as a JWT (VC-JOSE-COSE)
 MEDIA_TYPE = "application/vc+jwt"
-#: the key the platform signs with now; a new key would be published beside it as "2"
-KEY_ID = "1"
-#: the one status list, for revocation
-STATUS_LIST_ID = 1
+#: what a key withdrawn by ``flask credentials-key --withdraw`` is renamed with
+WITHDRAWN = ".withdrawn"
 #: the Bitstring Status List's smallest size (16 KB), so that a set bit says little about whom
 STATUS_LIST_MIN_BITS = 131_072
 #: how long a signed status list is served again while no certificate is revoked meanwhile
@@ -54,7 +53,39 @@ class SigningKeyMissing(RuntimeError):
     """The platform's signing key has not been made (``flask credentials-key``)."""
 
 
-# --- The key ---------------------------------------------------------------------------------
+# --- The keys --------------------------------------------------------------------------------
+# Key 1 is CREDENTIALS_KEY_FILE; key n, made by a rotation, the file beside it named
+# "<name>.<n><suffix>" (credentials-ed25519.2.pem). The platform signs with the highest number;
+# every key whose file is there stays published, so that what the earlier ones signed verifies.
+
+
+def key_path(number: int) -> Path:
+    """The file of key ``number``."""
+    first = Path(current_app.config["CREDENTIALS_KEY_FILE"])
+    return first if number == 1 else first.with_name(f"{first.stem}.{number}{first.suffix}")
+
+
+def key_numbers(*, withdrawn: bool = False) -> list[int]:
+    """The numbers of the keys there are (made, not withdrawn), lowest first; with
+    ``withdrawn``, those of the keys withdrawn."""
+    first = Path(current_app.config["CREDENTIALS_KEY_FILE"])
+    ending = WITHDRAWN if withdrawn else ""
+    numbers = [1] if first.with_name(first.name + ending).is_file() else []
+    for path in first.parent.glob(f"{first.stem}.*{first.suffix}{ending}"):
+        number = path.name.removeprefix(f"{first.stem}.").removesuffix(first.suffix + ending)
+        if number.isdecimal() and path.name == key_path(int(number)).name + ending:
+            numbers.append(int(number))
+    return sorted(set(numbers))
+
+
+def current_key_number() -> int:
+    """The number of the key the platform signs with now: the newest."""
+    numbers = key_numbers()
+    if not numbers:
+        raise SigningKeyMissing(
+            f"No signing key in {key_path(1)}: run `flask credentials-key` (the set-up does)."
+        )
+    return numbers[-1]
 
 
 def create_key(path: Path) -> bool:
@@ -78,40 +109,71 @@ def _key_from_file(path: str, modified: int) -> OKPKey:
     return key
 
 
-def signing_key() -> OKPKey:
-    """The platform's Ed25519 private key, read once (and again when the file changes)."""
-    path = current_app.config["CREDENTIALS_KEY_FILE"]
+def signing_key(number: int | None = None) -> OKPKey:
+    """Key ``number``'s Ed25519 private key (the newest: the one the platform signs with), read
+    once (and again when its file changes)."""
+    path = key_path(number or current_key_number())
     try:
         modified = os.stat(path).st_mtime_ns
     except FileNotFoundError:
-        raise SigningKeyMissing(
-            f"No signing key in {path}: run `flask credentials-key` (the set-up does)."
-        ) from None
-    return _key_from_file(path, modified)
+        raise SigningKeyMissing(f"No signing key in {path}.") from None
+    return _key_from_file(str(path), modified)
 
 
-def public_key() -> dict:
-    """The public key as a JWK, named by the address it is published at."""
-    jwk = signing_key().as_dict(private=False)
+def public_key(number: int) -> dict:
+    """Key ``number``'s public key as a JWK, named by the address it is published at."""
+    jwk = signing_key(number).as_dict(private=False)
     return {
         "kty": "OKP",
         "crv": "Ed25519",
         "x": jwk["x"],
-        "kid": key_url(),
+        "kid": key_url(number),
         "alg": "EdDSA",
         "use": "sig",
     }
 
 
 @click.command("credentials-key")
+@click.option(
+    "--rotate",
+    is_flag=True,
+    help="Make a new key to sign with from now on; the earlier ones stay published.",
+)
+@click.option(
+    "--withdraw",
+    type=int,
+    metavar="NUMBER",
+    help="Stop publishing an earlier key (one that leaked): what it signed no longer verifies.",
+)
 @with_appcontext
-def credentials_key_command():
-    """Make the key credentials are signed with, unless there is one (CREDENTIALS_KEY_FILE)."""
-    path = Path(current_app.config["CREDENTIALS_KEY_FILE"])
+def credentials_key_command(rotate, withdraw):
+    """Make the key credentials are signed with, unless there is one (CREDENTIALS_KEY_FILE);
+    or make a new one (--rotate), or withdraw an earlier one (--withdraw NUMBER)."""
+    numbers = key_numbers()
+    if withdraw is not None:
+        if withdraw not in numbers:
+            raise click.ClickException(f"There is no key {withdraw}: the keys are {numbers}.")
+        if withdraw == numbers[-1]:
+            raise click.ClickException(
+                f"Key {withdraw} is the one the platform signs with: rotate first (--rotate)."
+            )
+        path = key_path(withdraw)
+        path.rename(path.with_name(path.name + WITHDRAWN))
+        click.echo(
+            f"Withdrew key {withdraw} ({path}{WITHDRAWN}): credentials it signed no longer "
+            "verify; their holders download them again, signed with the current key."
+        )
+        return
+    if numbers and not rotate:
+        click.echo(f"The credentials signing key is {key_path(numbers[-1])}.")
+        return
+    # A withdrawn key's number is never given again: its signatures must not verify.
+    number = max(numbers + key_numbers(withdrawn=True), default=0) + 1
+    path = key_path(number)
     if create_key(path):
-        click.echo(f"Made the credentials signing key {path}.")
+        click.echo(f"Made the credentials signing key {number}: {path}.")
     else:
-        click.echo(f"The credentials signing key is {path}.")
+        click.echo(f"The credentials signing key is {key_path(current_key_number())}.")
 
 
 # --- Addresses -------------------------------------------------------------------------------
@@ -122,14 +184,16 @@ def issuer_url() -> str:
     return public_url("certificates.credential_issuer")
 
 
-def key_url() -> str:
-    """The public key's address: the ``kid`` of every signature."""
-    return public_url("certificates.credential_issuer_key", key_id=KEY_ID)
+def key_url(number: int) -> str:
+    """Key ``number``'s public key's address: the ``kid`` of the signatures it makes."""
+    return public_url("certificates.credential_issuer_key", key_id=number)
 
 
-def status_list_url() -> str:
-    """The status list credential's address."""
-    return public_url("certificates.credential_status_list", list_id=STATUS_LIST_ID)
+def status_list_url(number: int) -> str:
+    """The address of the status list signed with key ``number``: the one that the credentials
+    that key signs name. Every list holds the same bits; one per key, so that a verifier who
+    checks the list with the key of the credential (openbadgeslib does) finds it signed so."""
+    return public_url("certificates.credential_status_list", list_id=number)
 
 
 # --- Documents -------------------------------------------------------------------------------
@@ -151,26 +215,28 @@ def issuer_profile() -> dict:
 
 
 def issuer_document() -> dict:
-    """The profile published at its address: a JSON-LD document, with the key it signs with."""
+    """The profile published at its address: a JSON-LD document, with the keys it signs with."""
     return {
         "@context": [VC_CONTEXT, OB_CONTEXT],
         **issuer_profile(),
-        # The key a signature's ``kid`` names, as a controller document (did:web's form) has it;
-        # also published alone at its own address.
+        # The keys a signature's ``kid`` names, the newest first, as a controller document
+        # (did:web's form) has them; each also published alone at its own address.
         "verificationMethod": [
             {
-                "id": key_url(),
+                "id": key_url(number),
                 "type": "JsonWebKey",
                 "controller": issuer_url(),
-                "publicKeyJwk": public_key(),
+                "publicKeyJwk": public_key(number),
             }
+            for number in reversed(key_numbers())
         ],
     }
 
 
-def credential_of(certificate: Certificate) -> dict:
+def credential_of(certificate: Certificate, number: int) -> dict:
     """The certificate as an ``OpenBadgeCredential``: who (the name as written, no e-mail)
-    achieved what, when, and where to check whether it was revoked."""
+    achieved what, when, and where to check whether it was revoked (the status list of key
+    ``number``, which signs it)."""
     module = certificate.enrolment.module
     with force_locale(certificate.language):
         criteria = _(
@@ -210,7 +276,7 @@ def credential_of(certificate: Certificate) -> dict:
             {"type": ["Result"], "value": f"{certificate.score_percent}%"}
         ]
     if certificate.status_index is not None:
-        status_list = status_list_url()
+        status_list = status_list_url(number)
         credential["credentialStatus"] = {
             "id": f"{status_list}#{certificate.status_index}",
             "type": "BitstringStatusListEntry",
@@ -222,8 +288,10 @@ def credential_of(certificate: Certificate) -> dict:
 
 
 def signed_credential(certificate: Certificate) -> str:
-    """The certificate's credential as a VC-JWT: the same text at every download."""
-    credential = credential_of(certificate)
+    """The certificate's credential as a VC-JWT, signed with the newest key: the same text at
+    every download while that key is the newest."""
+    number = current_key_number()
+    credential = credential_of(certificate, number)
     # The JWT claims that OB 3.0 binds to the credential's own members.
     claims = {
         **credential,
@@ -231,7 +299,7 @@ def signed_credential(certificate: Certificate) -> str:
         "jti": credential["id"],
         "nbf": int(certificate.issued_at.replace(tzinfo=UTC).timestamp()),
     }
-    return _sign(claims)
+    return _sign(claims, number)
 
 
 def enveloped(token: str) -> dict:
@@ -271,17 +339,17 @@ def encoded_list(revoked: set[int], size_bits: int) -> str:
     return "u" + base64.urlsafe_b64encode(compressed).decode("ascii").rstrip("=")
 
 
-def signed_status_list() -> str:
-    """The status list as a signed ``BitstringStatusListCredential``; the same signed list is
-    served again for a minute while no certificate is revoked."""
+def signed_status_list(number: int) -> str:
+    """The status list as a ``BitstringStatusListCredential`` signed with key ``number``; the
+    same signed list is served again for a minute while no certificate is revoked."""
     revoked, highest = revoked_indexes()
     # Enough bits for every index given, in steps of the smallest size.
     size_bits = (highest // STATUS_LIST_MIN_BITS + 1) * STATUS_LIST_MIN_BITS
-    url = status_list_url()
-    state = (url, current_app.config["CREDENTIALS_KEY_FILE"], frozenset(revoked), size_bits)
+    url = status_list_url(number)
+    state = (url, frozenset(revoked), size_bits)
     now = time.monotonic()
     with _status_list_lock:
-        cached = current_app.extensions.get("credentials_status_list")
+        cached = current_app.extensions.setdefault("credentials_status_lists", {}).get(number)
         if cached and cached[0] == state and now - cached[1] < STATUS_LIST_CACHE_SECONDS:
             return cached[2]
     issued = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
@@ -302,23 +370,24 @@ def signed_status_list() -> str:
         "jti": url,
         "nbf": int(issued.replace(tzinfo=UTC).timestamp()),
     }
-    token = _sign(claims)
+    token = _sign(claims, number)
     with _status_list_lock:
-        current_app.extensions["credentials_status_list"] = (state, now, token)
+        current_app.extensions["credentials_status_lists"][number] = (state, now, token)
     return token
 
 
 # --- Signing -----------------------------------------------------------------------------------
 
 
-def _sign(claims: dict) -> str:
-    header = {"alg": "EdDSA", "typ": "vc+jwt", "kid": key_url()}
+def _sign(claims: dict, number: int) -> str:
+    """``claims`` signed with key ``number``, which the header's ``kid`` names."""
+    header = {"alg": "EdDSA", "typ": "vc+jwt", "kid": key_url(number)}
     payload = json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode()
     with warnings.catch_warnings():
         # RFC 9864 deprecates "EdDSA" for the fully specified "Ed25519", which Open Badges
         # verifiers do not accept yet: they expect "EdDSA" over an Ed25519 key.
         warnings.filterwarnings("ignore", "EdDSA is deprecated", SecurityWarning)
-        return jws.serialize_compact(header, payload, signing_key(), algorithms=["EdDSA"])
+        return jws.serialize_compact(header, payload, signing_key(number), algorithms=["EdDSA"])
 
 
 def _timestamp(moment: datetime) -> str:

@@ -78,11 +78,13 @@ def download_credential(client, certificate_id) -> str:
     return token
 
 
-def published_key_pem(download, issuer: str = ISSUER) -> bytes:
-    """The issuer's public key, fetched with ``download`` (an address -> its bytes) from the
-    address that the issuer's profile gives, as PEM."""
+def published_key_pem(download, issuer: str = ISSUER, kid: str | None = None) -> bytes:
+    """The issuer's public key (the one named ``kid``, else the first), fetched with
+    ``download`` (an address -> its bytes) from the address that the issuer's profile gives, as
+    PEM."""
     profile = json.loads(download(issuer))
-    jwk = json.loads(download(profile["verificationMethod"][0]["id"]))
+    (method, *_) = [m for m in profile["verificationMethod"] if kid in (None, m["id"])]
+    jwk = json.loads(download(method["id"]))
     assert (jwk["kty"], jwk["crv"]) == ("OKP", "Ed25519") and "d" not in jwk
     raw = base64.urlsafe_b64decode(jwk["x"] + "=" * (-len(jwk["x"]) % 4))
     public = Ed25519PublicKey.from_public_bytes(raw)
@@ -109,7 +111,8 @@ def credential_status_ok(download, token: str, issuer: str = ISSUER) -> bool:
     assert entry["type"] == "BitstringStatusListEntry"
     assert entry["statusPurpose"] == "revocation"
     listed = download(entry["statusListCredential"]).decode()
-    status_list = jwt.decode(listed, published_key_pem(download, issuer), algorithms=["EdDSA"])
+    key = published_key_pem(download, issuer, jwt.get_unverified_header(listed)["kid"])
+    status_list = jwt.decode(listed, key, algorithms=["EdDSA"])
     assert status_list["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
     assert status_list["issuer"] == credential["issuer"]["id"]
     encoded = status_list["credentialSubject"]["encodedList"]
@@ -277,6 +280,54 @@ def test_the_issuer_profile_key_and_status_list_are_public_and_stable(app, clien
     assert status_list.status_code == 200 and status_list.mimetype == "application/vc+jwt"
     assert "public" in status_list.headers["Cache-Control"]
     assert client.get("/credentials/status/2").status_code == 404
+
+
+def test_a_new_key_signs_from_then_on_and_the_earlier_one_verifies_until_withdrawn(
+    app, client, auth, login_as, tmp_path
+):
+    app.config["CREDENTIALS_KEY_FILE"] = str(tmp_path / "keys" / "credentials-ed25519.pem")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["credentials-key"]).exit_code == 0
+    certificate_id = complete_module(app, client, login_as)
+    before = download_credential(client, certificate_id)
+
+    made = runner.invoke(args=["credentials-key", "--rotate"])
+    assert made.exit_code == 0 and "key 2" in made.output
+    assert stat.S_IMODE((tmp_path / "keys" / "credentials-ed25519.2.pem").stat().st_mode) == 0o600
+    after = download_credential(client, certificate_id)
+    auth.logout()
+    kids = [urlsplit(jwt.get_unverified_header(token)["kid"]).path for token in (before, after)]
+    assert kids == ["/credentials/issuer/keys/1", "/credentials/issuer/keys/2"]
+    profile = client.get("/credentials/issuer").get_json(force=True)
+    methods = [urlsplit(method["id"]).path for method in profile["verificationMethod"]]
+    assert methods == ["/credentials/issuer/keys/2", "/credentials/issuer/keys/1"]
+    for token in (before, after):  # as a verifier does: the key the signature names
+        key = published_key_pem(fetch(client), kid=jwt.get_unverified_header(token)["kid"])
+        OB3Verifier(key).verify(token, check_status=True, download=fetch(client))
+    for number, token in enumerate((before, after), start=1):  # a status list for each key
+        claims = jwt.decode(token, options={"verify_signature": False})
+        listed = urlsplit(claims["credentialStatus"]["statusListCredential"]).path
+        assert listed == f"/credentials/status/{number}"
+        signed = client.get(listed).get_data(as_text=True)
+        assert urlsplit(jwt.get_unverified_header(signed)["kid"]).path == kids[number - 1]
+
+    refused = runner.invoke(args=["credentials-key", "--withdraw", "2"])
+    assert refused.exit_code != 0 and "rotate first" in refused.output
+    unknown = runner.invoke(args=["credentials-key", "--withdraw", "7"])
+    assert unknown.exit_code != 0 and "no key 7" in unknown.output
+    withdrawn = runner.invoke(args=["credentials-key", "--withdraw", "1"])
+    assert withdrawn.exit_code == 0 and "no longer verify" in withdrawn.output
+    assert client.get("/credentials/issuer/keys/1").status_code == 410
+    assert client.get("/credentials/status/1").status_code == 410
+    assert client.get("/credentials/issuer/keys/3").status_code == 404
+    profile = client.get("/credentials/issuer").get_json(force=True)
+    assert [urlsplit(m["id"]).path for m in profile["verificationMethod"]] == [kids[1]]
+    with pytest.raises(ValueError):  # what the first key signed names no published key
+        published_key_pem(fetch(client), kid=jwt.get_unverified_header(before)["kid"])
+    key = published_key_pem(fetch(client), kid=jwt.get_unverified_header(after)["kid"])
+    OB3Verifier(key).verify(after, check_status=True, download=fetch(client))
+    again = runner.invoke(args=["credentials-key"])
+    assert again.exit_code == 0 and "credentials-ed25519.2.pem" in again.output
 
 
 def test_the_issuing_office_is_configured(migrated_database, tmp_path):
