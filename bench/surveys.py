@@ -20,7 +20,8 @@ Measured, each the median and slowest of ``--rounds`` requests through the Flask
 (the server's time, no network) logged in as an administrator, with the SQL statements it took
 (the fewest of the rounds: once a minute a request also notes that the login session is in use):
 
-- the results page (``/surveys/<id>/results``, no filter);
+- the results page (``/surveys/<id>/results``, no filter), its figures alone, and what an
+  anonymous survey's threshold adds to them (``results.answers_per_person``);
 - the export of the responses as CSV, streamed: the time to its first piece and to its end, the
   rows sent, and the peak of Python's memory while it is read (``tracemalloc``, in a pass of its
   own since tracing slows the code it traces);
@@ -420,6 +421,15 @@ def run(url: str, folder: Path, learners: int, responses: int, arguments) -> Non
             spent, statements, _found = counted(app, figures)
             timings.append(spent)
         line(f"  its figures alone, {responses}", timings, statements)
+
+        # What an anonymous survey adds: how many times each participant answered.
+        timings = []
+        for _ in range(arguments.rounds):
+            spent, statements, _found = counted(
+                app, lambda: results.answers_per_person([survey_id])
+            )
+            timings.append(spent)
+        line(f"  answers per person (anonymous), {responses}", timings, statements)
 
     export_path = f"/surveys/{survey_id}/results/export/responses.csv"
     timings, firsts, statements = [], [], sys.maxsize
