@@ -491,7 +491,8 @@ def survey_figures(
 ) -> list[SurveyFigures]:
     """The results of ``surveys`` (loaded with their questions and choices) under ``filters``,
     in their order, each on its own; with ``texts``, the first ``TEXTS_SHOWN`` free-text
-    answers of each text question. Five queries, whatever the number of surveys and responses."""
+    answers of each text question. Five queries, six when one is anonymous, whatever the number
+    of surveys and responses."""
     if not surveys:
         return []
     counts = _count(surveys, filters, texts, together=False)
@@ -1013,8 +1014,8 @@ def satisfaction(filters: Filters, scope: Scope, module_ids=None, room_ids=None)
         purposes.append("evaluation")
     if (room_ids is None or room_ids) and not filters.module:
         purposes.append("session")
-    surveys = _report_surveys(scope, purposes, filters, module_ids, room_ids)
-    conditions = [*surveys, *response_conditions(filters)]
+    of_surveys = _report_surveys(scope, purposes, filters, module_ids, room_ids)
+    conditions = [*of_surveys, *response_conditions(filters)]
     respondents, anonymous = db.session.execute(
         select(func.count(), func.count().filter(Survey.anonymous))
         .select_from(SurveyResponse)
@@ -1023,7 +1024,7 @@ def satisfaction(filters: Filters, scope: Scope, module_ids=None, room_ids=None)
     ).one()
     withheld = bool(anonymous) and (
         respondents < ANONYMITY_THRESHOLD
-        or too_few(answers_per_person(select(Survey.id).where(*surveys))[None], respondents)
+        or too_few(answers_per_person(select(Survey.id).where(*of_surveys))[None], respondents)
     )
     answer = {
         "respondents": respondents,
