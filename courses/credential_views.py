@@ -22,9 +22,20 @@ def _json(document: dict, media_type: str = "application/json", max_age: int = P
 
 
 def _published_or_abort(number: int) -> None:
-    """404 unless key ``number`` is published; 410 when it was withdrawn."""
-    if number not in credentials.key_numbers():
-        abort(410 if number in credentials.key_numbers(withdrawn=True) else 404)
+    """404 unless key ``number`` is published; 410 when it was withdrawn, saying so in JSON, as
+    a verifier reads it."""
+    if number in credentials.key_numbers():
+        return
+    if number not in credentials.key_numbers(withdrawn=True):
+        abort(404)
+    gone = _json(
+        {
+            "error": "withdrawn",
+            "detail": f"Key {number} of this issuer was withdrawn: what it signed does not verify.",
+        }
+    )
+    gone.status_code = 410
+    abort(gone)
 
 
 # Registered in this order (decorators apply from the bottom) so that url_for gives the JSON
