@@ -287,16 +287,12 @@ print(json.dumps({"pdf": pdf[:5].decode(), "ticks": during, "ms": round(elapsed 
     assert seen["ticks"] >= max(seen["ms"] / 20, 10), seen
 
 
-def test_the_pdf_carries_the_signed_credential(app, client, login_as, tmp_path):
-    """The credential that the holder downloads beside the PDF is attached to it too."""
-    login_as()
-    certificate_id = complete_a_module(app, client)
-    (tmp_path / "certificate.pdf").write_bytes(
-        download(client, f"/courses/certificates/{certificate_id}.pdf").data
-    )
+def attached_credential(pdf: bytes, folder) -> bytes:
+    """The credential attached to a certificate's PDF, as poppler's pdfdetach saves it."""
+    (folder / "certificate.pdf").write_bytes(pdf)
     listed = subprocess.run(  # noqa: S603 - our own arguments
         [POPPLER["pdfdetach"], "-list", "certificate.pdf"],
-        cwd=tmp_path,
+        cwd=folder,
         capture_output=True,
         check=True,
         text=True,
@@ -304,11 +300,29 @@ def test_the_pdf_carries_the_signed_credential(app, client, login_as, tmp_path):
     assert certificate_documents.CREDENTIAL_NAME in listed
     subprocess.run(  # noqa: S603 - our own arguments
         [POPPLER["pdfdetach"], "-save", "1", "-o", "attached.json", "certificate.pdf"],
-        cwd=tmp_path,
+        cwd=folder,
         check=True,
     )
+    return (folder / "attached.json").read_bytes()
+
+
+def test_the_pdf_carries_the_signed_credential(app, client, login_as, tmp_path):
+    """The credential that the holder downloads beside the PDF is attached to it too, and after
+    the signing key is rotated the stored PDF is made again with the new key's credential."""
+    app.config["CREDENTIALS_KEY_FILE"] = str(tmp_path / "keys" / "credentials-ed25519.pem")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["credentials-key"]).exit_code == 0
+    login_as()
+    certificate_id = complete_a_module(app, client)
+    pdf = f"/courses/certificates/{certificate_id}.pdf"
+    first = attached_credential(download(client, pdf).data, tmp_path)
     credential = download(client, f"/courses/certificates/{certificate_id}/credential")
-    assert (tmp_path / "attached.json").read_bytes() == credential.data
+    assert first == credential.data
+
+    assert runner.invoke(args=["credentials-key", "--rotate"]).exit_code == 0
+    again = attached_credential(download(client, pdf).data, tmp_path)
+    credential = download(client, f"/courses/certificates/{certificate_id}/credential")
+    assert again == credential.data and again != first
 
 
 def test_the_issuing_office_is_the_one_the_verification_names(app, client, login_as):
