@@ -109,10 +109,9 @@ def _key_from_file(path: str, modified: int) -> OKPKey:
     return key
 
 
-def signing_key(number: int | None = None) -> OKPKey:
-    """Key ``number``'s Ed25519 private key (the newest: the one the platform signs with), read
-    once (and again when its file changes)."""
-    path = key_path(number or current_key_number())
+def signing_key(number: int) -> OKPKey:
+    """Key ``number``'s Ed25519 private key, read once (and again when its file changes)."""
+    path = key_path(number)
     try:
         modified = os.stat(path).st_mtime_ns
     except FileNotFoundError:

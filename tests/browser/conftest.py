@@ -46,6 +46,19 @@ def shots_at_widths(page, name: str, widths: dict[str, int]) -> None:
     page.set_viewport_size({"width": next(iter(widths.values())), "height": 900})
 
 
+#: resolves once the page's scripts have run (its load event), asked of the page itself: after a
+#: download Playwright may wait for a load that never comes; evaluated as a function, which the
+#: platform's Content-Security-Policy allows where a string to evaluate is refused
+_SCRIPTS_LOADED = """() => document.readyState === 'complete'
+    || new Promise((done) => addEventListener('load', () => done(true), { once: true }))"""
+
+
+def scripts_loaded(page) -> None:
+    """Wait until the page's scripts have run: a menu clicked before Bootstrap is there does not
+    open, a video played before its player script is there is not counted."""
+    page.evaluate(_SCRIPTS_LOADED)
+
+
 def tr(app, language: str, text: str, **variables) -> str:
     """``text`` as the platform's pages say it in ``language``, from its catalogues."""
     from flask_babel import force_locale, gettext

@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from tests.browser.test_modules_browser import SCRIPTS_LOADED
+from tests.browser.test_modules_browser import log_out
 from tests.helpers import PASSWORD, link_in, outbox
 
 PASSPHRASE = "a long phrase about Lake Chad"
@@ -30,11 +30,7 @@ def test_register_confirm_logout_and_login_again(app, live_server, page):
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="Welcome, Fatima Abubakar").wait_for()
 
-    # The menu opens through Bootstrap: wait for the page's scripts before opening it.
-    page.evaluate(SCRIPTS_LOADED)
-    page.get_by_role("button", name="Fatima Abubakar").click()
-    page.get_by_role("button", name="Log out").click()
-    page.get_by_text("You have logged out.").wait_for()
+    log_out(page, "Fatima Abubakar")
 
     page.get_by_label("E-mail address").fill("fatima.abubakar@example.org")
     page.get_by_label("Password").fill(PASSPHRASE)

@@ -9,7 +9,7 @@ import re
 from courses import services
 from courses.models import Module
 from learnplatform.extensions import db
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, scripts_loaded
 from tests.helpers import PASSWORD
 
 MODULE_TITLE = "Requesting electronic evidence across borders"
@@ -33,27 +33,17 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"modules-{name}.png"), full_page=True)
 
 
-#: resolves once the page's scripts have run (its load event), asked of the page itself: after a
-#: download Playwright may wait for a load that never comes; evaluated as a function, which the
-#: platform's Content-Security-Policy allows where a string to evaluate is refused
-SCRIPTS_LOADED = """() => document.readyState === 'complete'
-    || new Promise((done) => addEventListener('load', () => done(true), { once: true }))"""
-
-
 def log_in(page, live_server: str, email: str, name: str) -> None:
     page.goto(f"{live_server}/login")
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name=f"Welcome, {name}").wait_for()
-    # The page's scripts too: a menu clicked before Bootstrap is there does not open.
-    page.wait_for_load_state("load")
+    scripts_loaded(page)
 
 
 def log_out(page, name: str) -> None:
-    # The menu opens through Bootstrap: wait for the page's scripts. Asked of the page itself,
-    # since after a download Playwright may wait for a load that never comes.
-    page.evaluate(SCRIPTS_LOADED)
+    scripts_loaded(page)  # the menu opens through Bootstrap
     page.get_by_role("button", name=name).click()
     page.get_by_role("button", name="Log out").click()
     page.get_by_text("You have logged out.").wait_for()

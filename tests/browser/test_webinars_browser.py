@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from courses.models import RecordingEvent
 from learnplatform.extensions import db
+from tests.browser.conftest import scripts_loaded
 from tests.browser.test_modules_browser import log_in, log_out, shot, status_with
 
 SAMPLE = Path(__file__).resolve().parents[2] / "learnplatform/data/demo/webinar-sample.webm"
@@ -90,8 +91,7 @@ def test_a_practitioner_watches_seeks_and_downloads_a_recording(
     page.get_by_role("link", name="Chemical precursors: controls and prosecutions").click()
     player = page.locator("video#recording-player")
     player.wait_for()
-    # The player's script tells the platform of a play: wait for it before playing.
-    page.wait_for_load_state("load")
+    scripts_loaded(page)  # the player's script tells the platform of a play
     with page.expect_response(lambda r: r.url.endswith("/played")) as told:
         page.evaluate("document.getElementById('recording-player').muted = true")
         # Not awaited: play()'s promise is settled by the player, not by the page.

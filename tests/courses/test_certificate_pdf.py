@@ -16,6 +16,7 @@ from courses import certificate_documents
 from courses.models import Certificate, CertificateDocument
 from learnplatform.extensions import db
 from learnplatform.storage import StoredFile, path_of
+from tests.courses.test_credentials import keys_of_its_own
 from tests.courses.test_modules import build_module, enrol_in, lesson_ids
 from tests.helpers import post_form
 
@@ -309,9 +310,7 @@ def attached_credential(pdf: bytes, folder) -> bytes:
 def test_the_pdf_carries_the_signed_credential(app, client, login_as, tmp_path):
     """The credential that the holder downloads beside the PDF is attached to it too, and after
     the signing key is rotated the stored PDF is made again with the new key's credential."""
-    app.config["CREDENTIALS_KEY_FILE"] = str(tmp_path / "keys" / "credentials-ed25519.pem")
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["credentials-key"]).exit_code == 0
+    runner = keys_of_its_own(app, tmp_path)
     login_as()
     certificate_id = complete_a_module(app, client)
     pdf = f"/courses/certificates/{certificate_id}.pdf"

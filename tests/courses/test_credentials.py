@@ -124,6 +124,15 @@ def credential_status_ok(download, token: str, issuer: str = ISSUER) -> bool:
     return not bits[index // 8] & (0x80 >> (index % 8))
 
 
+def keys_of_its_own(app, folder):
+    """``app`` signs with a key made in ``folder``/keys by ``flask credentials-key``, so that a
+    test may rotate it; the CLI runner that made it."""
+    app.config["CREDENTIALS_KEY_FILE"] = str(folder / "keys" / "credentials-ed25519.pem")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["credentials-key"]).exit_code == 0
+    return runner
+
+
 def tampered(token: str, change) -> str:
     """The token with its claims changed by ``change`` and its signature kept."""
     header, payload, signature = token.split(".")
@@ -285,9 +294,7 @@ def test_the_issuer_profile_key_and_status_list_are_public_and_stable(app, clien
 def test_a_new_key_signs_from_then_on_and_the_earlier_one_verifies_until_withdrawn(
     app, client, auth, login_as, tmp_path
 ):
-    app.config["CREDENTIALS_KEY_FILE"] = str(tmp_path / "keys" / "credentials-ed25519.pem")
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["credentials-key"]).exit_code == 0
+    runner = keys_of_its_own(app, tmp_path)
     certificate_id = complete_module(app, client, login_as)
     before = download_credential(client, certificate_id)
 
